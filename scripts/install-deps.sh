@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gasang needs to build, test and boot its guests.
+# Quiet and quick when everything is already there.
+set -euo pipefail
+
+pkgs=(
+  # build
+  gcc meson ninja-build pkg-config
+  libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
+  # tests
+  libcmocka-dev python3 python3-pytest
+  # guests: cross compilers, busybox, initramfs and disk tools
+  gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  busybox-static cpio e2fsprogs
+  # reference implementations for tests and benchmarks
+  qemu-system-x86 qemu-system-misc qemu-user hyperfine
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "gasang: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

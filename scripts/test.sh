@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs the C unit tests (plain and
+# under ASan+UBSan) and the system tests that boot real guests. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh --asan
+
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+echo "== unit tests (ASan+UBSan)"
+meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+echo "== unit tests"
+meson test -C build --suite unit --print-errorlogs --num-processes 2
+
+echo "== system tests"
+export GASANG="$PWD/build/src/gasang"
+export GASANG_ASAN="$PWD/build-asan/src/gasang"
+exec /usr/bin/python3 -m pytest -q -rs tests/system "$@"

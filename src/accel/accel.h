@@ -1,0 +1,28 @@
+/* The accelerator interface: how a machine's vCPUs execute guest code. */
+#ifndef GASANG_ACCEL_ACCEL_H
+#define GASANG_ACCEL_ACCEL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct machine;
+struct vcpu;
+
+struct accel_ops {
+	const char *name; /* "kvm", "emu", "emu-interp" */
+	/* Creates the VM and maps guest RAM (already allocated in m->mem). */
+	int (*init)(struct machine *m);
+	int (*vcpu_init)(struct vcpu *v);
+	/* Runs on the vCPU's own thread: enters the guest, handles each exit (dispatching to the
+	 * machine's buses, counting it in v->stats), and returns once the machine is stopping.
+	 * A guest error is reported with machine_request_stop(STOP_GUEST_ERROR). */
+	int (*vcpu_run)(struct vcpu *v);
+	/* Makes vcpu_run notice a stop request soon (signal, immediate_exit or a flag). */
+	void (*vcpu_kick)(struct vcpu *v);
+	/* Prints the vCPU's registers, for guest errors. */
+	void (*vcpu_dump)(struct vcpu *v, FILE *f);
+	void (*vcpu_free)(struct vcpu *v);
+	void (*free)(struct machine *m);
+};
+
+#endif
