@@ -3,6 +3,7 @@
 #define GASANG_ACCEL_ACCEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct machine;
@@ -23,6 +24,15 @@ struct accel_ops {
 	void (*vcpu_dump)(struct vcpu *v, FILE *f);
 	void (*vcpu_free)(struct vcpu *v);
 	void (*free)(struct machine *m);
+
+	/* Fast paths for paravirtual devices; NULL where the accelerator has none (the software
+	 * engine calls the bus directly, which is already the fast path there).
+	 * ioeventfd: a guest write of len bytes at addr (MMIO, or port I/O when pio) signals fd
+	 * instead of exiting to userspace; with datamatch, only when the value equals data.
+	 * irqfd: writing to fd raises interrupt line gsi (edge), without a trip through the VMM. */
+	int (*ioeventfd)(struct machine *m, uint64_t addr, unsigned len, bool pio, bool datamatch,
+			 uint64_t data, int fd);
+	int (*irqfd)(struct machine *m, unsigned gsi, int fd);
 };
 
 #endif
