@@ -17,19 +17,19 @@ static inline int64_t imm_i(uint32_t i)
 
 static inline int64_t imm_s(uint32_t i)
 {
-	return ((int32_t)i >> 25) * 32 | ((i >> 7) & 31);
+	return (int64_t)((int32_t)i >> 25) * 32 + (int64_t)((i >> 7) & 31);
 }
 
 static inline int64_t imm_b(uint32_t i)
 {
-	return ((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) | ((i >> 20) & 0x7e0) |
-	       ((i >> 7) & 0x1e);
+	return (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) |
+			 ((i >> 20) & 0x7e0) | ((i >> 7) & 0x1e));
 }
 
 static inline int64_t imm_j(uint32_t i)
 {
-	return ((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) | ((i >> 9) & 0x800) |
-	       ((i >> 20) & 0x7fe);
+	return (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) |
+			 ((i >> 9) & 0x800) | ((i >> 20) & 0x7fe));
 }
 
 static inline uint64_t mulh(int64_t a, int64_t b)
