@@ -5,7 +5,7 @@
  * vectors are generated at test time. Exits 77 (skip) when the cross compiler or qemu-user are
  * missing.
  *
- * Usage: test_rv_fpu_qemu path/to/fpu_vectors.c [rounds] */
+ * Usage: test_rv_fpu_qemu path/to/fpu_vectors.c [rounds [seed]] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +58,10 @@ static const char *insn_name(uint32_t insn)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s fpu_vectors.c [rounds]\n", argv[0]);
+		fprintf(stderr, "usage: %s fpu_vectors.c [rounds [seed]]\n", argv[0]);
 		return 2;
 	}
-	const char *rounds = argc > 2 ? argv[2] : "300";
+	const char *rounds = argc > 2 ? argv[2] : "300", *seed = argc > 3 ? argv[3] : "";
 	if (!have_tool("riscv64-linux-gnu-gcc") || !have_tool("qemu-riscv64")) {
 		printf("SKIP: riscv64-linux-gnu-gcc or qemu-riscv64 (Debian gcc-riscv64-linux-gnu, "
 		       "qemu-user) missing\n");
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		return system(cmd) == 0 ? 77 : 77;
 	}
-	snprintf(cmd, sizeof(cmd), "qemu-riscv64 %s/fpu_vectors %s", dir, rounds);
+	snprintf(cmd, sizeof(cmd), "qemu-riscv64 %s/fpu_vectors %s %s", dir, rounds, seed);
 	FILE *in = popen(cmd, "r");
 	if (!in) {
 		perror("popen");

@@ -63,28 +63,33 @@ static uint64_t operand(int dbl)
 	unsigned mb = dbl ? 52 : 23, eb = dbl ? 11 : 8;
 	uint64_t emax = (1ull << eb) - 1, bias = emax >> 1, r = rnd();
 	uint64_t sign = (r & 1) << (mb + eb), mant = rnd() & ((1ull << mb) - 1), e;
-	/* Exponent field, mantissa: 0, 1.0, min subnormal, max subnormal, min normal, max, inf,
-	 * quiet and signaling NaN, 0.5, 2^(mb+1) (integer boundary). */
-	static const struct {
-		int e; /* offset from the bias, or 1000 = all ones, -1000 = zero field */
-		int m; /* 0: zero mantissa, 1: 1, 2: all ones, 3: top bit */
-	} special[] = {{-1000, 0}, {0, 0},    {-1000, 1}, {-1000, 2}, {-999, 0}, {999, 2},
-		       {1000, 0},  {1000, 3}, {1000, 1},  {-1, 0},    {1, 0}};
 	switch ((r >> 1) % 12) {
 	case 10:
 	case 11: {
-		unsigned k = (r >> 12) % (sizeof(special) / sizeof(special[0]));
-		int se = special[k].e;
-		e = se == -1000	 ? 0
-		    : se == -999 ? 1
-		    : se == 999	 ? emax - 1
-		    : se == 1000 ? emax
-				 : bias + se;
-		mant = special[k].m == 0   ? 0
-		       : special[k].m == 1 ? 1
-		       : special[k].m == 2 ? (1ull << mb) - 1
-					   : 1ull << (mb - 1);
-		break;
+		/* 0, 1, min/max subnormal, min normal, max, inf, qNaN, sNaN, 0.5, then the integer
+		 * conversion limits 2^31 - 1, 2^31, 2^32, 2^63, 2^64. */
+		static const uint32_t ss[] = {0,	  0x3f800000, 1,	  0x007fffff,
+					      0x00800000, 0x7f7fffff, 0x7f800000, 0x7fc00000,
+					      0x7f800001, 0x3f000000, 0x4effffff, 0x4f000000,
+					      0x4f800000, 0x5f000000, 0x5f800000};
+		static const uint64_t sd[] = {0,
+					      0x3ff0000000000000ull,
+					      1,
+					      0x000fffffffffffffull,
+					      0x0010000000000000ull,
+					      0x7fefffffffffffffull,
+					      0x7ff0000000000000ull,
+					      0x7ff8000000000000ull,
+					      0x7ff0000000000001ull,
+					      0x3fe0000000000000ull,
+					      0x41dfffffffc00000ull,
+					      0x41e0000000000000ull,
+					      0x41f0000000000000ull,
+					      0x43e0000000000000ull,
+					      0x43f0000000000000ull};
+		unsigned k = (r >> 12) % 15;
+		uint64_t v = dbl ? sd[k] | sign : ss[k] | sign;
+		return dbl ? v : v | 0xffffffff00000000ull;
 	}
 	case 0:
 		e = 0; /* zero or subnormal */
