@@ -3,7 +3,8 @@
  * IEEE 754 fixes the rounded result of +, -, *, /, sqrt and fma in these modes, and the host's
  * exception flags map one to one onto fflags. What differs from RISC-V is fixed up here:
  * - NaN results: the host propagates payloads, RISC-V returns the canonical NaN;
- * - fma(inf, 0, qNaN): IEEE leaves the invalid flag to the implementation, RISC-V requires NV;
+ * - fma(inf, 0, qNaN): IEEE leaves the invalid flag to the implementation, RISC-V requires NV
+ *   (x86 FMA3 raises it already; the check covers other hosts and libm's software fma);
  * - tininess: RISC-V detects it after rounding. x86 SSE does the same (checked by
  *   tests/unit/test_rv_fpu.c, which expects UF clear for a product that is tiny only before
  *   rounding), so the UF flag is taken as is.
