@@ -13,10 +13,26 @@ static struct rvt *t;
 #define STRAP (RAM_BASE + 0xc00)
 
 enum {
-	MSTATUS = 0x300, MISA = 0x301, MEDELEG = 0x302, MIDELEG = 0x303, MIE = 0x304,
-	MTVEC = 0x305, MSCRATCH = 0x340, MIP = 0x344, MHARTID = 0xf14, SSTATUS = 0x100,
-	SIE = 0x104, SATP = 0x180, CYCLE = 0xc00, TIME = 0xc01, INSTRET = 0xc02, FCSR = 0x003,
-	MCOUNTEREN = 0x306, SCOUNTEREN = 0x106, SSCRATCH = 0x140, PMPCFG0 = 0x3a0,
+	MSTATUS = 0x300,
+	MISA = 0x301,
+	MEDELEG = 0x302,
+	MIDELEG = 0x303,
+	MIE = 0x304,
+	MTVEC = 0x305,
+	MSCRATCH = 0x340,
+	MIP = 0x344,
+	MHARTID = 0xf14,
+	SSTATUS = 0x100,
+	SIE = 0x104,
+	SATP = 0x180,
+	CYCLE = 0xc00,
+	TIME = 0xc01,
+	INSTRET = 0xc02,
+	FCSR = 0x003,
+	MCOUNTEREN = 0x306,
+	SCOUNTEREN = 0x106,
+	SSCRATCH = 0x140,
+	PMPCFG0 = 0x3a0,
 	PMPADDR0 = 0x3b0,
 };
 
@@ -127,7 +143,7 @@ static void test_fcsr_and_fs(void **state)
 	assert_int_equal(t->h.frm, 7);
 	assert_int_equal(t->h.fflags, 5);
 	assert_int_equal((t->h.mstatus >> 13) & 3, 3); /* Dirty */
-	assert_true(t->h.mstatus >> 63);		/* SD */
+	assert_true(t->h.mstatus >> 63);	       /* SD */
 }
 
 static void test_illegal_encodings(void **state)
@@ -279,14 +295,14 @@ static void test_interrupts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_csr_ops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_csr_illegal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fcsr_and_fs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_illegal_encodings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ecall_ebreak, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delegation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mret_sret, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_csr_ops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_csr_illegal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fcsr_and_fs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_illegal_encodings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ecall_ebreak, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delegation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mret_sret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interrupts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
