@@ -98,8 +98,8 @@ static void test_amos(void **state)
 	assert_int_equal(amo(0x08, 3, 0xf0, 0x0f, &rd), 0xff);
 	assert_int_equal(amo(0x0c, 3, 0xff, 0x0f, &rd), 0x0f);
 	assert_int_equal(amo(0x10, 3, (uint64_t)-1, 1, &rd), (uint64_t)-1); /* min signed */
-	assert_int_equal(amo(0x14, 3, (uint64_t)-1, 1, &rd), 1);	     /* max signed */
-	assert_int_equal(amo(0x18, 3, (uint64_t)-1, 1, &rd), 1);	     /* minu */
+	assert_int_equal(amo(0x14, 3, (uint64_t)-1, 1, &rd), 1);	    /* max signed */
+	assert_int_equal(amo(0x18, 3, (uint64_t)-1, 1, &rd), 1);	    /* minu */
 	assert_int_equal(amo(0x1c, 3, (uint64_t)-1, 1, &rd), (uint64_t)-1); /* maxu */
 	/* Word forms: only the low word changes, the loaded value is sign-extended, and
 	 * min/max compare 32-bit values. */
@@ -145,13 +145,13 @@ static void test_smp_counters(void **state)
 	(void)state;
 	/* x1 = &amo counter, x2 = &lrsc counter, x5 = 1, x10 = iterations done. */
 	const uint32_t loop[] = {
-		AMO(0x00, 3, 0, 1, 5), /* amoadd.d x0, x5, (x1) */
-		LR_D(6, 2),	       /* retry: lr.d x6, (x2) */
-		ADDI(6, 6, 1),
-		SC_D(7, 2, 6),
-		BNE(7, 0, -12),
-		ADDI(10, 10, 1),
-		JAL(0, -24),
+	    AMO(0x00, 3, 0, 1, 5), /* amoadd.d x0, x5, (x1) */
+	    LR_D(6, 2),		   /* retry: lr.d x6, (x2) */
+	    ADDI(6, 6, 1),
+	    SC_D(7, 2, 6),
+	    BNE(7, 0, -12),
+	    ADDI(10, 10, 1),
+	    JAL(0, -24),
 	};
 	rvt_code(t, RAM_BASE, loop, 7);
 	t->p.nharts = 2;
@@ -181,9 +181,9 @@ static void test_smp_counters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lr_sc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_amos, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_smp_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lr_sc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_amos, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_smp_counters, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
