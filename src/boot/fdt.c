@@ -18,7 +18,8 @@ static int fe(int r)
 {
 	if (r >= 0)
 		return 0;
-	return r == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
+	/* Inner helpers already return -errno: keep ENOSPC when it is one. */
+	return r == -FDT_ERR_NOSPACE || r == -ENOSPC ? -ENOSPC : -EINVAL;
 }
 
 #define TRY(x)                                                                                     \

@@ -276,9 +276,8 @@ static struct ret hsm_call(struct hart *h, uint64_t fid, const uint64_t *a)
 		s->harts[idx].state = SBI_HSM_STOPPED;
 		pthread_cond_broadcast(&s->cond);
 		if (hsm_wait(s, idx)) {
+			/* The core continues at the new pc (not past the ECALL). */
 			hsm_enter(h, s->harts[idx].start_addr, s->harts[idx].opaque);
-			/* The core advances pc past the ECALL after we return. */
-			h->pc -= 4;
 			pthread_mutex_unlock(&s->lock);
 			return (struct ret){(int64_t)h->x[10], h->x[11]};
 		}
