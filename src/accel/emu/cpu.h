@@ -60,6 +60,7 @@ struct rv_platform {
 	void (*htif_write)(struct hart *h, uint64_t val);
 	unsigned nharts;
 	struct hart **harts;
+	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */
 };
 
 struct hart {

@@ -280,7 +280,12 @@ static bool exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
 	struct core *c = core_of(h);
 
 	if (insn == 0x00000073) { /* ECALL */
+		uint64_t at = h->pc;
+
 		if (h->priv == PRV_S && h->plat->sbi_call && h->plat->sbi_call(h)) {
+			/* SBI HSM (hart_stop, later restarted) may move the hart elsewhere. */
+			if (h->pc != at)
+				*npc = h->pc;
 			trap_update_timers(h);
 			c->recheck = 1;
 			return true;
