@@ -85,8 +85,11 @@ void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uin
 /* Flush only the data TLBs (SUM/MXR/MPRV changes). */
 void mmu_flush_data(struct hart *h);
 
-/* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal. */
+/* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal;
+ * rvc_table[c] caches it for every c once rvc_init() ran (hart_init() calls it). */
 uint32_t rvc_expand(uint16_t c);
+extern uint32_t rvc_table[1 << 16];
+void rvc_init(void);
 
 /* csr.c: executes a Zicsr instruction (funct3 != 0 of SYSTEM). False after raising. */
 bool csr_exec(struct hart *h, uint32_t insn);

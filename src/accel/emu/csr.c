@@ -365,7 +365,9 @@ static bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 	default:
 		return true; /* read-only-zero counters and PMP: writes ignored */
 	}
-	c->recheck = 1;
+	/* Something may have become deliverable: leave the inner loop to look. */
+	if (csr_mip(h) & h->mie)
+		c->recheck = 1;
 	return true;
 }
 

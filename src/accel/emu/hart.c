@@ -31,6 +31,7 @@ int hart_init(struct hart *h, struct rv_platform *p, uint64_t hartid)
 	pthread_condattr_t ca;
 	struct core *c;
 
+	rvc_init();
 	memset(h, 0, sizeof(*h));
 	c = calloc(1, sizeof(*c));
 	if (!c)

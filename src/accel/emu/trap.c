@@ -144,7 +144,8 @@ bool trap_mret(struct hart *h)
 	h->pc = h->mepc;
 	mmu_flush_data(h);
 	trap_set_priv(h, mpp);
-	core_of(h)->recheck = 1;
+	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
+		core_of(h)->recheck = 1;
 	return true;
 }
 
@@ -162,7 +163,8 @@ bool trap_sret(struct hart *h)
 	h->pc = h->sepc;
 	mmu_flush_data(h);
 	trap_set_priv(h, spp);
-	core_of(h)->recheck = 1;
+	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
+		core_of(h)->recheck = 1;
 	return true;
 }
 
