@@ -62,6 +62,9 @@ struct core {
 	uint64_t lr_val; /* value LR read: SC compares-and-swaps against it */
 	int recheck;	 /* an interrupt may have become deliverable: leave the inner loop */
 	int wfi_exit;	 /* the inner loop stopped after a WFI */
+	/* Reset into S-mode with a host SBI: the host plays M-mode firmware, and its SBI timer
+	 * drives STIP through stimecmp. */
+	bool host_fw;
 };
 
 static inline struct core *core_of(const struct hart *h)
@@ -112,6 +115,11 @@ bool trap_sret(struct hart *h);
 void trap_wfi(struct hart *h);
 /* Changes privilege level, flushing what depends on it. */
 void trap_set_priv(struct hart *h, unsigned prv);
+
+static inline bool stip_follows_timer(const struct hart *h)
+{
+	return (h->menvcfg & MENVCFG_STCE) || core_of(h)->host_fw;
+}
 
 /* interp.c */
 uint64_t interp_run(struct hart *h, uint64_t budget);

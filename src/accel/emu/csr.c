@@ -71,11 +71,6 @@ uint64_t csr_mip(const struct hart *h)
 	return __atomic_load_n(&h->mip, __ATOMIC_ACQUIRE);
 }
 
-static bool stip_follows_timer(const struct hart *h)
-{
-	return (h->menvcfg & MENVCFG_STCE) || h->plat->sbi_call;
-}
-
 /* mcounteren/scounteren gate the unprivileged counters below M. */
 static bool counter_ok(const struct hart *h, unsigned csr)
 {

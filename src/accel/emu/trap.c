@@ -81,11 +81,6 @@ static void mip_assign(struct hart *h, uint64_t bit, bool on)
 	}
 }
 
-static bool stip_follows_timer(const struct hart *h)
-{
-	return (h->menvcfg & MENVCFG_STCE) || h->plat->sbi_call;
-}
-
 void trap_update_timers(struct hart *h)
 {
 	uint64_t now = rv_mtime(h->plat);
