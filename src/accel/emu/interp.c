@@ -327,38 +327,38 @@ illegal:
 
 /* Threaded dispatch: every handler ends with its own copy of fetch + decode + indirect jump,
  * which the host's branch predictor tracks per handler. */
-#define DISPATCH()                                                                             \
-	do {                                                                                   \
-		const uint8_t *p_;                                                             \
-		uint16_t lo_;                                                                  \
-		if (unlikely(n >= budget || (c->recheck | __atomic_load_n(&h->kick,             \
-									  __ATOMIC_RELAXED))))  \
-			goto out;                                                              \
-		h->pc = pc;                                                                    \
-		if (unlikely((pc & ~PG_MASK) != c->fetch_page))                                \
-			goto slow_fetch;                                                       \
-		p_ = c->fetch_host + (pc & PG_MASK);                                           \
-		memcpy(&lo_, p_, 2);                                                           \
-		if ((lo_ & 3) != 3) {                                                          \
-			raw = lo_;                                                             \
-			insn = rvc_table[lo_];                                                 \
-			npc = pc + 2;                                                          \
-		} else {                                                                       \
-			if (unlikely((pc & PG_MASK) > PG_SIZE - 4))                            \
-				goto slow_fetch;                                               \
-			memcpy(&raw, p_, 4);                                                   \
-			insn = raw;                                                            \
-			npc = pc + 4;                                                          \
-		}                                                                              \
-		goto *ops[insn & 0x7f];                                                        \
+#define DISPATCH()                                                                                 \
+	do {                                                                                       \
+		const uint8_t *p_;                                                                 \
+		uint16_t lo_;                                                                      \
+		if (unlikely(n >= budget ||                                                        \
+			     (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))          \
+			goto out;                                                                  \
+		h->pc = pc;                                                                        \
+		if (unlikely((pc & ~PG_MASK) != c->fetch_page))                                    \
+			goto slow_fetch;                                                           \
+		p_ = c->fetch_host + (pc & PG_MASK);                                               \
+		memcpy(&lo_, p_, 2);                                                               \
+		if ((lo_ & 3) != 3) {                                                              \
+			raw = lo_;                                                                 \
+			insn = rvc_table[lo_];                                                     \
+			npc = pc + 2;                                                              \
+		} else {                                                                           \
+			if (unlikely((pc & PG_MASK) > PG_SIZE - 4))                                \
+				goto slow_fetch;                                                   \
+			memcpy(&raw, p_, 4);                                                       \
+			insn = raw;                                                                \
+			npc = pc + 4;                                                              \
+		}                                                                                  \
+		goto *ops[insn & 0x7f];                                                            \
 	} while (0)
 
-#define NEXT()                                                                                 \
-	do {                                                                                   \
-		x[0] = 0;                                                                      \
-		pc = npc;                                                                      \
-		n++;                                                                           \
-		DISPATCH();                                                                    \
+#define NEXT()                                                                                     \
+	do {                                                                                       \
+		x[0] = 0;                                                                          \
+		pc = npc;                                                                          \
+		n++;                                                                               \
+		DISPATCH();                                                                        \
 	} while (0)
 
 uint64_t interp_run(struct hart *h, uint64_t budget)
@@ -366,28 +366,14 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 	static const void *const ops[128] = {
-		[0 ... 127] = &&op_illegal,
-		[0x37] = &&op_lui,
-		[0x17] = &&op_auipc,
-		[0x6f] = &&op_jal,
-		[0x67] = &&op_jalr,
-		[0x63] = &&op_branch,
-		[0x03] = &&op_load,
-		[0x23] = &&op_store,
-		[0x13] = &&op_imm,
-		[0x1b] = &&op_imm32,
-		[0x33] = &&op_op,
-		[0x3b] = &&op_op32,
-		[0x0f] = &&op_fence,
-		[0x2f] = &&op_amo,
-		[0x73] = &&op_system,
-		[0x07] = &&op_fp,
-		[0x27] = &&op_fp,
-		[0x43] = &&op_fp,
-		[0x47] = &&op_fp,
-		[0x4b] = &&op_fp,
-		[0x4f] = &&op_fp,
-		[0x53] = &&op_fp,
+	    [0 ... 127] = &&op_illegal, [0x37] = &&op_lui,   [0x17] = &&op_auipc,
+	    [0x6f] = &&op_jal,		[0x67] = &&op_jalr,  [0x63] = &&op_branch,
+	    [0x03] = &&op_load,		[0x23] = &&op_store, [0x13] = &&op_imm,
+	    [0x1b] = &&op_imm32,	[0x33] = &&op_op,    [0x3b] = &&op_op32,
+	    [0x0f] = &&op_fence,	[0x2f] = &&op_amo,   [0x73] = &&op_system,
+	    [0x07] = &&op_fp,		[0x27] = &&op_fp,    [0x43] = &&op_fp,
+	    [0x47] = &&op_fp,		[0x4b] = &&op_fp,    [0x4f] = &&op_fp,
+	    [0x53] = &&op_fp,
 	};
 #pragma GCC diagnostic pop
 	struct core *c = core_of(h);
@@ -429,7 +415,7 @@ op_jalr:
 	x[RD(insn)] = npc;
 	npc = v;
 	NEXT();
-op_branch: {
+op_branch : {
 	bool ok;
 
 	if (branch_taken(insn, x[RS1(insn)], x[RS2(insn)], &ok))
@@ -438,7 +424,7 @@ op_branch: {
 		goto illegal;
 	NEXT();
 }
-op_load: {
+op_load : {
 	uint64_t va = x[RS1(insn)] + (uint64_t)imm_i(insn);
 
 	switch (F3(insn)) {
@@ -479,7 +465,7 @@ op_load: {
 	x[RD(insn)] = v;
 	NEXT();
 }
-op_store: {
+op_store : {
 	uint64_t va = x[RS1(insn)] + (uint64_t)imm_s(insn);
 	bool ok;
 
