@@ -332,9 +332,10 @@ static struct ret dbcn_call(struct hart *h, uint64_t fid, const uint64_t *a)
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0}; /* beyond 64-bit physical space */
 	if (len == 0)
 		return (struct ret){SBI_SUCCESS, 0};
-	buf = gmem_ptr(&mach(h)->mem, a[1], len);
-	if (!buf)
+	/* The whole buffer the guest named must be RAM, even if we transfer less of it. */
+	if (!gmem_ptr(&mach(h)->mem, a[1], a[0]))
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0};
+	buf = gmem_ptr(&mach(h)->mem, a[1], len);
 	if (fid == 0) {
 		if (s->console)
 			chardev_write(s->console, buf, len);
