@@ -241,6 +241,8 @@ static void reset_harts(struct rv_board *b)
 		hart_reset(h, b->elf_mode ? PRV_M : PRV_S, b->entry);
 		h->x[10] = i;
 		h->x[11] = b->fdt_addr;
+		if (!b->elf_mode)
+			h->scounteren = 7; /* firmware's job: see sbi.c hsm_enter() */
 		if (b->elf_mode) {
 			/* Bare metal starts from the architectural reset state: nothing delegated,
 			 * no counters or Sstc for lower modes until the program sets them. */

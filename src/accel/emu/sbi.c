@@ -207,6 +207,9 @@ static void hsm_enter(struct hart *h, uint64_t addr, uint64_t opaque)
 	h->pc = addr;
 	h->x[10] = h->hartid;
 	h->x[11] = opaque;
+	/* As OpenSBI does: user mode may read cycle, time and instret (Linux's vDSO reads time
+	 * and leaves scounteren alone without a PMU driver). */
+	h->scounteren = 7;
 	hart_flush_tlb(h);
 }
 
