@@ -149,6 +149,11 @@ static void test_host_sbi(void **state)
 {
 	(void)state;
 	t->p.sbi_call = fake_sbi;
+	/* A reset into M-mode is bare metal: the guest is its own firmware, reset values stay. */
+	hart_reset(&t->h, PRV_M, RAM_BASE);
+	assert_int_equal(t->h.medeleg, 0);
+	assert_int_equal(t->h.mideleg, 0);
+	assert_int_equal(t->h.menvcfg, 0);
 	hart_reset(&t->h, PRV_S, RAM_BASE);
 	/* Firmware-like defaults in host-SBI mode. */
 	assert_true(t->h.mideleg & (1U << IRQ_S_TIMER));

@@ -330,6 +330,8 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 	struct core *c = core_of(h);
 	uint64_t *x = h->x;
 	uint64_t pc = h->pc, n = 0;
+	/* instret = base + instructions run here (traps included: close enough, and cheap). */
+	uint64_t base = h->instret;
 	bool smp = h->plat->nharts > 1;
 
 	for (; n < budget; n++) {
@@ -356,7 +358,7 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 		}
 		raw = insn;
 		if ((insn & 3) != 3) {
-			uint32_t e = rvc_expand((uint16_t)insn);
+			uint32_t e = rvc_table[(uint16_t)insn];
 
 			if (unlikely(!e)) {
 				hart_raise(h, EXC_ILLEGAL_INSN, insn);
@@ -459,7 +461,12 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 			break;
 		case 0x73:
 			if (F3(insn)) {
-				if (!csr_exec(h, insn))
+				bool ok;
+
+				h->instret = base + n;
+				ok = csr_exec(h, insn);
+				base = h->instret - n;
+				if (!ok)
 					goto trapped;
 			} else if (!exec_system(h, insn, &npc)) {
 				goto trapped;
@@ -483,7 +490,6 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 		}
 		x[0] = 0;
 		pc = npc;
-		h->instret++;
 		continue;
 	illegal:
 		hart_raise(h, EXC_ILLEGAL_INSN, raw);
@@ -492,5 +498,6 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 		pc = h->pc;
 	}
 	h->pc = pc;
+	h->instret = base + n;
 	return n;
 }
