@@ -30,6 +30,8 @@ static const struct fdt_riscv base_cfg = {
     .uart_size = 0x100,
     .uart_irq = 10,
     .uart_clock_hz = 3686400,
+    .rtc_base = 0x101000,
+    .rtc_irq = 11,
 };
 
 static void *build(const struct fdt_riscv *c)
