@@ -17,6 +17,7 @@
 #include "boot/elf.h"
 #include "boot/fdt.h"
 #include "boot/linux_riscv.h"
+#include "devices/goldfish_rtc.h"
 #include "devices/uart16550.h"
 #include "machine/machine.h"
 
@@ -29,6 +30,7 @@ struct rv_board {
 	struct plic plic;
 	struct clint clint;
 	struct uart16550 uart;
+	struct goldfish_rtc rtc;
 	struct sbi sbi;
 	bool sbi_ready, plic_ready, elf_mode;
 	const struct accel_ops *core;
@@ -111,10 +113,14 @@ static int setup_devices(struct rv_board *b)
 	m->irq_opaque = &b->plic;
 	clint_init(&b->clint, &b->plat);
 	uart16550_init(&b->uart, m, uart_cd, RV_UART_IRQ);
+	goldfish_rtc_init(&b->rtc);
 	e = bus_register(&m->mmio, CLINT_BASE, CLINT_SIZE, &clint_ops, &b->clint, "clint");
 	if (!e)
 		e = bus_register(&m->mmio, PLIC_BASE, PLIC_SIZE(2 * cfg->cpus), &plic_ops, &b->plic,
 				 "plic");
+	if (!e)
+		e = bus_register(&m->mmio, RV_RTC_BASE, GOLDFISH_RTC_SIZE, &goldfish_rtc_ops,
+				 &b->rtc, "rtc");
 	if (!e)
 		e = bus_register(&m->mmio, RV_UART_BASE, RV_UART_SIZE, &uart16550_ops, &b->uart,
 				 "uart");
@@ -176,6 +182,8 @@ static int build_fdt(struct rv_board *b, const struct riscv_boot *rb)
 	    .uart_size = RV_UART_SIZE,
 	    .uart_irq = RV_UART_IRQ,
 	    .uart_clock_hz = RV_UART_CLOCK,
+	    .rtc_base = RV_RTC_BASE,
+	    .rtc_irq = RV_RTC_IRQ,
 	};
 	void *fdt = gmem_ptr(&m->mem, rb->fdt_addr, FDT_MAX_SIZE);
 	int e;
@@ -241,6 +249,14 @@ static void reset_harts(struct rv_board *b)
 		hart_reset(h, b->elf_mode ? PRV_M : PRV_S, b->entry);
 		h->x[10] = i;
 		h->x[11] = b->fdt_addr;
+		if (!b->elf_mode)
+			h->scounteren = 7; /* firmware's job: see sbi.c hsm_enter() */
+		if (b->elf_mode) {
+			/* Bare metal starts from the architectural reset state: nothing delegated,
+			 * no counters or Sstc for lower modes until the program sets them. */
+			h->medeleg = h->mideleg = 0;
+			h->menvcfg = h->mcounteren = 0;
+		}
 	}
 }
 

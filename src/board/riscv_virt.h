@@ -1,5 +1,5 @@
 /* The riscv64 virt board: QEMU-virt-compatible memory map.
- *   0x00101000  goldfish RTC (not present)
+ *   0x00101000  goldfish RTC, PLIC source 11
  *   0x02000000  CLINT (msip, mtimecmp, mtime; 10 MHz timebase)
  *   0x0c000000  PLIC (2 contexts per hart: M, S)
  *   0x10000000  ns16550a UART, PLIC source 10
@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define RV_RAM_BASE	  0x80000000ULL
+#define RV_RTC_BASE	  0x101000ULL
+#define RV_RTC_IRQ	  11
 #define RV_UART_BASE	  0x10000000ULL
 #define RV_UART_SIZE	  0x100ULL
 #define RV_UART_IRQ	  10

@@ -119,6 +119,15 @@ static int add_soc(void *fdt, const struct fdt_riscv *c)
 	TRY(fdt_setprop_string(fdt, soc, "compatible", "simple-bus"));
 	TRY(fdt_setprop(fdt, soc, "ranges", NULL, 0));
 
+	if (c->rtc_base) {
+		n = add_node_at(fdt, soc, "rtc", c->rtc_base);
+		TRY(n);
+		TRY(fdt_setprop_string(fdt, n, "compatible", "google,goldfish-rtc"));
+		TRY(set_reg(fdt, n, c->rtc_base, 0x1000));
+		TRY(fdt_setprop_u32(fdt, n, "interrupts", c->rtc_irq));
+		TRY(fdt_setprop_u32(fdt, n, "interrupt-parent", PH_PLIC));
+	}
+
 	n = add_node_at(fdt, soc, "serial", c->uart_base);
 	TRY(n);
 	TRY(fdt_setprop_string(fdt, n, "compatible", "ns16550a"));

@@ -1,7 +1,7 @@
 /* The riscv64 virt board's device tree, built with libfdt: memory, cpus (ISA, MMU type and a
  * per-hart interrupt controller), chosen (bootargs, initrd, stdout-path), and the soc devices
- * (CLINT, PLIC, UART, virtio-mmio slots). The layout follows QEMU's virt so stock kernels
- * find everything where they expect it. */
+ * (CLINT, PLIC, UART, goldfish RTC, virtio-mmio slots). The layout follows QEMU's virt so stock
+ * kernels find everything where they expect it. */
 #ifndef GASANG_BOOT_FDT_H
 #define GASANG_BOOT_FDT_H
 
@@ -24,6 +24,8 @@ struct fdt_riscv {
 	uint64_t uart_base, uart_size;
 	unsigned uart_irq;
 	uint32_t uart_clock_hz;
+	uint64_t rtc_base; /* goldfish RTC, 0 when absent */
+	unsigned rtc_irq;
 };
 
 /* Writes the tree into buf (size bytes; FDT_MAX_SIZE holds 256 harts). Returns 0 or

@@ -30,6 +30,8 @@ static const struct fdt_riscv base_cfg = {
     .uart_size = 0x100,
     .uart_irq = 10,
     .uart_clock_hz = 3686400,
+    .rtc_base = 0x101000,
+    .rtc_irq = 11,
 };
 
 static void *build(const struct fdt_riscv *c)
@@ -61,27 +63,36 @@ static uint32_t prop_u32(const void *fdt, const char *path, const char *name)
 	return fdt32_to_cpu(*p);
 }
 
+/* Cell i of a 64-bit property (properties are only 4-byte aligned). */
+static uint64_t cell64(const void *p, int i)
+{
+	fdt64_t v;
+
+	memcpy(&v, (const char *)p + 8 * i, 8);
+	return fdt64_to_cpu(v);
+}
+
 static uint64_t prop_u64(const void *fdt, const char *path, const char *name)
 {
 	int len;
-	const fdt64_t *p = prop(fdt, path, name, &len);
+	const void *p = prop(fdt, path, name, &len);
 
 	assert_int_equal(len, 8);
-	return fdt64_to_cpu(*p);
+	return cell64(p, 0);
 }
 
 static void test_memory_and_chosen(void **state)
 {
 	void *fdt = build(&base_cfg);
-	const fdt64_t *reg;
+	const void *reg;
 	const char *s;
 	int len, node;
 	(void)state;
 
 	reg = prop(fdt, "/memory@80000000", "reg", &len);
 	assert_int_equal(len, 16);
-	assert_int_equal(fdt64_to_cpu(reg[0]), 0x80000000);
-	assert_int_equal(fdt64_to_cpu(reg[1]), 256 << 20);
+	assert_int_equal(cell64(reg, 0), 0x80000000);
+	assert_int_equal(cell64(reg, 1), 256 << 20);
 	assert_string_equal(prop(fdt, "/memory@80000000", "device_type", &len), "memory");
 	assert_string_equal(prop(fdt, "/chosen", "bootargs", &len), base_cfg.bootargs);
 	assert_int_equal(prop_u64(fdt, "/chosen", "linux,initrd-start"), 0x8f000000);
@@ -165,13 +176,17 @@ static void test_soc(void **state)
 	assert_int_equal(prop_u32(fdt, "/soc/serial@10000000", "interrupt-parent"),
 			 fdt_get_phandle(fdt, plic));
 	(void)uart;
+	assert_int_equal(fdt_node_check_compatible(fdt, fdt_path_offset(fdt, "/soc/rtc@101000"),
+						   "google,goldfish-rtc"),
+			 0);
+	assert_int_equal(prop_u32(fdt, "/soc/rtc@101000", "interrupts"), 11);
 	free(fdt);
 }
 
 static void test_virtio_and_pack(void **state)
 {
 	void *fdt = build(&base_cfg);
-	const fdt64_t *reg;
+	const void *reg;
 	int len, size;
 	(void)state;
 
@@ -182,8 +197,8 @@ static void test_virtio_and_pack(void **state)
 			 0);
 	assert_int_equal(prop_u32(fdt, "/soc/virtio_mmio@10002000", "interrupts"), 2);
 	reg = prop(fdt, "/soc/virtio_mmio@10001000", "reg", &len);
-	assert_int_equal(fdt64_to_cpu(reg[0]), 0x10001000);
-	assert_int_equal(fdt64_to_cpu(reg[1]), 0x1000);
+	assert_int_equal(cell64(reg, 0), 0x10001000);
+	assert_int_equal(cell64(reg, 1), 0x1000);
 	size = fdt_riscv_finish(fdt);
 	assert_true(size > 0 && size < FDT_MAX_SIZE);
 	assert_int_equal(fdt_check_header(fdt), 0);

@@ -207,6 +207,9 @@ static void hsm_enter(struct hart *h, uint64_t addr, uint64_t opaque)
 	h->pc = addr;
 	h->x[10] = h->hartid;
 	h->x[11] = opaque;
+	/* As OpenSBI does: user mode may read cycle, time and instret (Linux's vDSO reads time
+	 * and leaves scounteren alone without a PMU driver). */
+	h->scounteren = 7;
 	hart_flush_tlb(h);
 }
 
@@ -332,9 +335,10 @@ static struct ret dbcn_call(struct hart *h, uint64_t fid, const uint64_t *a)
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0}; /* beyond 64-bit physical space */
 	if (len == 0)
 		return (struct ret){SBI_SUCCESS, 0};
-	buf = gmem_ptr(&mach(h)->mem, a[1], len);
-	if (!buf)
+	/* The whole buffer the guest named must be RAM, even if we transfer less of it. */
+	if (!gmem_ptr(&mach(h)->mem, a[1], a[0]))
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0};
+	buf = gmem_ptr(&mach(h)->mem, a[1], len);
 	if (fid == 0) {
 		if (s->console)
 			chardev_write(s->console, buf, len);
