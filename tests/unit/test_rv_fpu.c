@@ -386,6 +386,23 @@ static void test_underflow_and_subnormals(void **state)
 			 0x0010000000000000ull);
 	assert_int_equal(fop2(FMUL_D, RDN, 0x3feffffffffffffeull, 0x0010000000000001ull, UF | NX),
 			 0x000fffffffffffffull);
+	/* (1 - 2^-24) * 2^-126 is exact at full precision, so tiny after rounding, yet a tie in
+	 * the subnormal grid that RNE rounds up to the smallest normal: UF with a normal result.
+	 * Also with NX already set, where the host path may skip reading the host's flags. */
+	assert_int_equal(sop2(FMUL_S, RNE, 0x3f7fffff, 0x00800000, UF | NX), 0x00800000);
+	assert_int_equal(fop2(FMUL_D, RNE, 0x3fefffffffffffffull, 0x0010000000000000ull, UF | NX),
+			 0x0010000000000000ull);
+	H->f[1] = BOX(0x3f7fffff);
+	H->f[2] = BOX(0x00800000);
+	H->fflags = NX;
+	assert_true(fpu_exec(H, op_fp(FMUL_S, 2, 1, RNE, 3)));
+	assert_int_equal(H->fflags, UF | NX);
+	H->f[1] = 0x3fefffffffffffffull;
+	H->f[2] = 0x8010000000000000ull;
+	H->fflags = NX;
+	assert_true(fpu_exec(H, op_fp(FMUL_D, 2, 1, RNE, 3)));
+	assert_int_equal(H->f[3], 0x8010000000000000ull);
+	assert_int_equal(H->fflags, UF | NX);
 	/* Tiny and rounded to zero. */
 	assert_int_equal(fop2(FMUL_D, RNE, 1, 1, UF | NX), 0);
 	assert_int_equal(fop2(FMUL_D, RUP, 1, 1, UF | NX), 1);
