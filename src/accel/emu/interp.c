@@ -286,6 +286,9 @@ static bool exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
 			/* SBI HSM (hart_stop, later restarted) may move the hart elsewhere. */
 			if (h->pc != at)
 				*npc = h->pc;
+			/* The host answered as firmware (also in --elf mode once the program left
+			 * M-mode without a trap handler): its SBI timer drives STIP from now on. */
+			c->host_fw = true;
 			trap_update_timers(h);
 			c->recheck = 1;
 			return true;
