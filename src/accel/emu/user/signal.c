@@ -59,8 +59,10 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
 		return;
 	host_info[sig] = *info;
 	__atomic_fetch_or(&host_pending, SIGBIT(sig), __ATOMIC_SEQ_CST);
-	if (sig_proc && sig_proc->hart_ready)
-		hart_kick(&sig_proc->hart);
+	/* Not hart_kick(): it takes a mutex, which a signal handler must not. The flag is all
+	 * the interpreter looks at. */
+	if (sig_proc)
+		__atomic_store_n(&sig_proc->hart.kick, 1, __ATOMIC_RELEASE);
 }
 
 /* Signals glibc keeps for itself on the host (SIGCANCEL, SIGSETXID) cannot be mirrored. */

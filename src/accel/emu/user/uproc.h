@@ -125,6 +125,11 @@ void uproc_signal_deliver(struct uproc *p);
 /* The sigreturn trampoline, written at UPROC_SIGPAGE. */
 int uproc_signal_install_trampoline(struct uproc *p);
 
+/* Loads path, builds its stack and readies the hart (run.c). argv0, when not NULL, replaces
+ * argv[0] (execve re-executes gasang with the program's own argv[0]). On failure *why may
+ * name the problem in words. */
+int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, char **argv,
+		char **envp, const char **why);
 /* Executes the program until it exits. Returns the exit status (128 + signal when a signal
  * ended it) or -errno when the engine failed. */
 int uproc_run(struct uproc *p);
