@@ -25,7 +25,7 @@ run() {
 	t=$( { TIMEFORMAT='%R %U %S'; time "$@" >"$DIR/$name.out" 2>"$DIR/$name.err"; } 2>&1 )
 	read -r w u s <<<"$t"
 	WALL[$name]=$w
-	CPU[$name]=$(echo "$u + $s" | bc -l)
+	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
 }
 
 run native "$DIR/cpubench-native" "$SCALE"
@@ -45,7 +45,7 @@ for e in "${engines[@]}"; do
 	fi
 done
 
-ratio() { printf "%.1f" "$(echo "$1 / ($2 + 0.0001)" | bc -l)"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.001) }'; }
 table=$(
 	printf '| engine | wall s | cpu s | cpu vs native |'
 	for k in crc32 sha256 matmul qsort mandelbrot; do printf ' %s s |' "$k"; done
