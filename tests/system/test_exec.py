@@ -31,7 +31,7 @@ def progs(tmp_path_factory):
         pytest.skip(f"*** {CC} missing (scripts/install-deps.sh): gasang exec tests SKIPPED ***")
     out = tmp_path_factory.mktemp("rvprogs")
     built = {}
-    for name in ("args", "files", "procs", "sig"):
+    for name in ("args", "files", "procs", "sig", "hostile"):
         exe = out / name
         subprocess.run([CC, "-O2", "-static", "-o", exe, SRC / f"{name}.c"], check=True)
         built[name] = exe
@@ -231,3 +231,16 @@ def test_busybox_sh_script(busybox, tmp_path):
                        env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout == ("total=55\nargs:2:a\nrc=3\ntrapped USR1\nSUB\nsub=6\ncase-ok\n2\n")
+
+
+def test_hostile_syscalls_are_contained(progs, tmp_path):
+    """Every syscall number with garbage and boundary arguments: gasang must not crash."""
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    r = subprocess.run([os.environ.get("GASANG") or str(ROOT / "build/src/gasang"), "exec",
+                        progs["hostile"]], capture_output=True, timeout=120, env=env,
+                       cwd=tmp_path, stdin=subprocess.DEVNULL)
+    out = r.stdout.decode(errors="replace")
+    err = r.stderr.decode(errors="replace")
+    assert "AddressSanitizer" not in err and "runtime error" not in err, err[-2000:]
+    assert r.returncode == 0, out
+    assert "contained\n" in out
