@@ -35,6 +35,9 @@ def progs(tmp_path_factory):
         exe = out / name
         subprocess.run([CC, "-O2", "-static", "-o", exe, SRC / f"{name}.c"], check=True)
         built[name] = exe
+    exe = out / "threads"
+    subprocess.run([CC, "-O2", "-static", "-pthread", "-o", exe, SRC / "threads.c"], check=True)
+    built["threads"] = exe
     exe = out / "pie"
     subprocess.run([CC, "-O2", "-fPIE", "-static-pie", "-nostdlib", "-ffreestanding",
                     "-Wl,--no-dynamic-linker", "-o", exe, SRC / "pie.c"], check=True)
@@ -244,3 +247,16 @@ def test_hostile_syscalls_are_contained(progs, tmp_path):
     assert "AddressSanitizer" not in err and "runtime error" not in err, err[-2000:]
     assert r.returncode == 0, out
     assert "contained\n" in out
+
+
+def test_threads(progs):
+    for _ in range(3):  # races would show as wrong counts or hangs
+        r = run_gasang("exec", progs["threads"], timeout=60, check_status=3)
+        assert r.stdout == ("counter=80000 atomic=80000 joined_sum=606 main_tls=7\n"
+                            "cond: woke=1 distinct_tid=1\n"
+                            "signal to thread: handled_on_target=1\n"
+                            "fork from thread: child status=11\n")
+
+
+def test_exit_group_from_thread_ends_blocked_threads(progs):
+    run_gasang("exec", progs["threads"], "exit-from-thread", timeout=30, check_status=5)

@@ -134,7 +134,7 @@ static void test_identity(void **state)
 static void test_signal_frame_round_trip(void **state)
 {
 	struct uproc *p = *state;
-	struct hart *h = &p->hart;
+	struct hart *h = &p->main.hart;
 	uint64_t act[3] = {0x55000, 0x10000000 /* SA_RESTART */, 1ULL << (SIGUSR2 - 1)}, old[3];
 	uint64_t saved_x[32], mask = 0;
 
@@ -170,7 +170,7 @@ static void test_signal_frame_round_trip(void **state)
 	h->f[5] = 0;
 	h->frm = 0;
 	assert_int_equal(sys(p, NR_rt_sigreturn, 0, 0, 0, 0), 0);
-	assert_true(p->no_ret);
+	assert_true(p->main.no_ret);
 	assert_int_equal(h->pc, 0x40000);
 	assert_memory_equal(h->x, saved_x, sizeof(saved_x));
 	assert_int_equal(h->f[5], 0x4009000000000000ULL);

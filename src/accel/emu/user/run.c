@@ -12,7 +12,8 @@
  * syscall, anything else becomes the signal Linux would send. */
 static bool user_trap(struct hart *h, unsigned cause, uint64_t tval)
 {
-	struct uproc *p = uproc_of(h);
+	struct uthread *t = uthread_of(h);
+	struct uproc *p = t->proc;
 
 	switch (cause) {
 	case EXC_ECALL_U:
@@ -33,21 +34,23 @@ static bool user_trap(struct hart *h, unsigned cause, uint64_t tval)
 		uproc_signal_fault(p, SIGSEGV, tval);
 		break;
 	}
-	if (p->exited)
+	if (p->exited || t->exited)
 		__atomic_store_n(&h->kick, 1, __ATOMIC_RELEASE);
 	return true;
 }
 
 static void flush_hart(struct uproc *p)
 {
-	if (p->hart_ready)
-		hart_flush_tlb(&p->hart);
+	struct uthread *t = uthread_self(p);
+	if (t->hart_ready)
+		hart_flush_tlb(&t->hart);
 }
 
 int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, char **argv,
 		char **envp, const char **why)
 {
-	struct hart *h = &p->hart;
+	struct uthread *t = &p->main;
+	struct hart *h = &t->hart;
 	uint64_t sp;
 	int ret;
 
@@ -63,7 +66,7 @@ int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, 
 	ret = hart_init(h, &p->plat, 0);
 	if (ret)
 		return ret;
-	p->hart_ready = true;
+	t->hart_ready = true;
 	p->mem_changed = flush_hart;
 	if (argv0 && argc > 0)
 		argv[0] = (char *)argv0;
@@ -82,11 +85,18 @@ int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, 
 	return 0;
 }
 
-int uproc_run(struct uproc *p)
+void uthread_loop(struct uthread *t)
 {
-	while (!p->exited) {
-		hart_step(&p->hart, STEP_BUDGET);
+	struct uproc *p = t->proc;
+
+	while (!p->exited && !t->exited) {
+		hart_step(&t->hart, STEP_BUDGET);
 		uproc_signal_deliver(p);
 	}
-	return p->exit_code;
+}
+
+int uproc_run(struct uproc *p)
+{
+	uthread_loop(&p->main);
+	return uproc_wait_threads(p);
 }

@@ -48,9 +48,21 @@
 #define MC_FCSR	    (MC_FPREGS + 256)
 #define FRAME_SIZE  (FRAME_UC + 960)
 
-static struct uproc *sig_proc;
-static uint64_t host_pending;
+/* The guest thread running on this host thread: the host handler records signals there. */
+static __thread struct uthread *cur_thread;
 static siginfo_t host_info[UPROC_NSIG + 1];
+
+void uthread_set_current(struct uthread *t)
+{
+	cur_thread = t;
+}
+
+struct uthread *uthread_self(struct uproc *p)
+{
+	struct uthread *t = cur_thread;
+
+	return t && t->proc == p ? t : &p->main;
+}
 
 static void host_handler(int sig, siginfo_t *info, void *uc)
 {
@@ -58,11 +70,12 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
 	if (sig < 1 || sig > UPROC_NSIG)
 		return;
 	host_info[sig] = *info;
-	__atomic_fetch_or(&host_pending, SIGBIT(sig), __ATOMIC_SEQ_CST);
+	if (!cur_thread)
+		return;
+	__atomic_fetch_or(&cur_thread->host_pending, SIGBIT(sig), __ATOMIC_SEQ_CST);
 	/* Not hart_kick(): it takes a mutex, which a signal handler must not. The flag is all
 	 * the interpreter looks at. */
-	if (sig_proc)
-		__atomic_store_n(&sig_proc->hart.kick, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&cur_thread->hart.kick, 1, __ATOMIC_RELEASE);
 }
 
 /* Signals glibc keeps for itself on the host (SIGCANCEL, SIGSETXID) cannot be mirrored. */
@@ -89,13 +102,14 @@ static void mirror_action(int sig, uint64_t handler)
 	sigaction(sig, &sa, NULL);
 }
 
-static void mirror_mask(const struct uproc *p)
+/* The host mask of the calling host thread follows its guest thread's. */
+static void mirror_mask(const struct uthread *t)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	for (int s = 1; s <= UPROC_NSIG; s++) {
-		if ((p->sigmask & SIGBIT(s)) && host_mirrorable(s) && !(SIGBIT(s) & SYNCHRONOUS))
+		if ((t->sigmask & SIGBIT(s)) && host_mirrorable(s) && !(SIGBIT(s) & SYNCHRONOUS))
 			sigaddset(&set, s);
 	}
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -103,10 +117,12 @@ static void mirror_mask(const struct uproc *p)
 
 int uproc_signals_init(struct uproc *p)
 {
+	struct uthread *t = uthread_self(p);
 	sigset_t cur;
 
-	sig_proc = p;
-	__atomic_store_n(&host_pending, 0, __ATOMIC_SEQ_CST);
+	t->proc = p;
+	uthread_set_current(t);
+	__atomic_store_n(&t->host_pending, 0, __ATOMIC_SEQ_CST);
 	/* main() ignores SIGPIPE for gasang's own sake; a program starts with the default. */
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, NULL, &cur);
@@ -114,12 +130,12 @@ int uproc_signals_init(struct uproc *p)
 		struct sigaction old;
 
 		if (host_mirrorable(s) && sigismember(&cur, s) == 1)
-			p->sigmask |= SIGBIT(s);
+			t->sigmask |= SIGBIT(s);
 		if (host_mirrorable(s) && !sigaction(s, NULL, &old) && old.sa_handler == SIG_IGN)
 			p->sa[s].handler = G_SIG_IGN; /* inherited across execve, as on Linux */
 	}
-	p->sigmask &= ~UNBLOCKABLE;
-	p->ss_flags = G_SS_DISABLE;
+	t->sigmask &= ~UNBLOCKABLE;
+	t->ss_flags = G_SS_DISABLE;
 	return uproc_signal_install_trampoline(p);
 }
 
@@ -155,29 +171,31 @@ static void terminate(struct uproc *p, int sig)
 
 void uproc_signal_fault(struct uproc *p, int sig, uint64_t addr)
 {
+	struct uthread *t = uthread_self(p);
 	uint64_t h = p->sa[sig].handler;
 
-	if (h == G_SIG_DFL || h == G_SIG_IGN || (p->sigmask & SIGBIT(sig))) {
+	if (h == G_SIG_DFL || h == G_SIG_IGN || (t->sigmask & SIGBIT(sig))) {
 		/* Like Linux's force_sig: a blocked or ignored fault still kills. */
 		log_error("guest: SIG%s at pc 0x%llx (address 0x%llx)", sig_name(sig),
-			  (unsigned long long)p->hart.pc, (unsigned long long)addr);
+			  (unsigned long long)t->hart.pc, (unsigned long long)addr);
 		terminate(p, sig);
 		return;
 	}
-	p->fault_addr[sig] = addr;
-	p->pending |= SIGBIT(sig);
+	t->fault_addr[sig] = addr;
+	t->pending |= SIGBIT(sig);
 	uproc_signal_deliver(p);
 }
 
 static void fill_siginfo(struct uproc *p, int sig, uint8_t *info)
 {
+	struct uthread *t = uthread_self(p);
 	int32_t head[4] = {sig, 0, 0, 0};
 
 	memset(info, 0, 128);
 	if (SIGBIT(sig) & SYNCHRONOUS) {
 		head[2] = 1; /* SEGV_MAPERR / ILL_ILLOPC / BUS_ADRALN / TRAP_BRKPT */
 		memcpy(info, head, sizeof(head));
-		memcpy(info + 16, &p->fault_addr[sig], 8);
+		memcpy(info + 16, &t->fault_addr[sig], 8);
 		return;
 	}
 	if (host_info[sig].si_signo == sig) {
@@ -192,19 +210,20 @@ static void fill_siginfo(struct uproc *p, int sig, uint8_t *info)
 	memcpy(info + 20, &uid, 4);
 }
 
-static bool on_altstack(const struct uproc *p, uint64_t sp)
+static bool on_altstack(const struct uthread *t, uint64_t sp)
 {
-	return p->ss_size && sp - p->ss_sp < p->ss_size;
+	return t->ss_size && sp - t->ss_sp < t->ss_size;
 }
 
 static void build_frame(struct uproc *p, int sig, const struct usigaction *sa)
 {
-	struct hart *h = &p->hart;
+	struct uthread *t = uthread_self(p);
+	struct hart *h = &t->hart;
 	uint64_t sp = h->x[2], frame;
 	uint8_t *f;
 
-	if ((sa->flags & G_SA_ONSTACK) && !(p->ss_flags & G_SS_DISABLE) && !on_altstack(p, sp))
-		sp = p->ss_sp + p->ss_size;
+	if ((sa->flags & G_SA_ONSTACK) && !(t->ss_flags & G_SS_DISABLE) && !on_altstack(t, sp))
+		sp = t->ss_sp + t->ss_size;
 	frame = ALIGN_DOWN(sp - FRAME_SIZE, 16);
 	f = uproc_ptr(p, frame, FRAME_SIZE);
 	if (sp < FRAME_SIZE || !f) {
@@ -215,9 +234,9 @@ static void build_frame(struct uproc *p, int sig, const struct usigaction *sa)
 	}
 	memset(f, 0, FRAME_SIZE);
 	fill_siginfo(p, sig, f + FRAME_INFO);
-	uint64_t stack[3] = {p->ss_sp, on_altstack(p, h->x[2]) ? G_SS_ONSTACK : p->ss_flags,
-			     p->ss_size};
-	uint64_t mask = p->suspend_active ? p->suspend_mask : p->sigmask;
+	uint64_t stack[3] = {t->ss_sp, on_altstack(t, h->x[2]) ? G_SS_ONSTACK : t->ss_flags,
+			     t->ss_size};
+	uint64_t mask = t->suspend_active ? t->suspend_mask : t->sigmask;
 	memcpy(f + UC_STACK, stack, sizeof(stack));
 	memcpy(f + UC_SIGMASK, &mask, 8);
 	memcpy(f + UC_MCONTEXT, &h->pc, 8);
@@ -226,12 +245,12 @@ static void build_frame(struct uproc *p, int sig, const struct usigaction *sa)
 	uint32_t fcsr = (h->frm << 5) | h->fflags;
 	memcpy(f + MC_FCSR, &fcsr, 4);
 
-	p->sigmask = mask | sa->mask;
+	t->sigmask = mask | sa->mask;
 	if (!(sa->flags & G_SA_NODEFER))
-		p->sigmask |= SIGBIT(sig);
-	p->sigmask &= ~UNBLOCKABLE;
-	p->suspend_active = false;
-	mirror_mask(p);
+		t->sigmask |= SIGBIT(sig);
+	t->sigmask &= ~UNBLOCKABLE;
+	t->suspend_active = false;
+	mirror_mask(t);
 
 	h->x[1] = UPROC_SIGPAGE;
 	h->x[2] = frame;
@@ -243,6 +262,7 @@ static void build_frame(struct uproc *p, int sig, const struct usigaction *sa)
 
 static void deliver_one(struct uproc *p, int sig)
 {
+	struct uthread *t = uthread_self(p);
 	struct usigaction sa = p->sa[sig];
 
 	if (sa.handler == G_SIG_IGN)
@@ -257,11 +277,11 @@ static void deliver_one(struct uproc *p, int sig)
 		terminate(p, sig);
 		return;
 	}
-	if (p->sys_interrupted && (sa.flags & G_SA_RESTART)) {
-		p->hart.pc = p->sys_pc;
-		p->hart.x[10] = p->sys_a0;
+	if (t->sys_interrupted && (sa.flags & G_SA_RESTART)) {
+		t->hart.pc = t->sys_pc;
+		t->hart.x[10] = t->sys_a0;
 	}
-	p->sys_interrupted = false;
+	t->sys_interrupted = false;
 	if (sa.flags & G_SA_RESETHAND) {
 		p->sa[sig].handler = G_SIG_DFL;
 		mirror_action(sig, G_SIG_DFL);
@@ -271,19 +291,20 @@ static void deliver_one(struct uproc *p, int sig)
 
 void uproc_signal_deliver(struct uproc *p)
 {
+	struct uthread *t = uthread_self(p);
 	for (int rounds = 0; rounds < UPROC_NSIG && !p->exited; rounds++) {
 		uint64_t ready;
 		int sig;
 
-		p->pending |= __atomic_exchange_n(&host_pending, 0, __ATOMIC_SEQ_CST);
-		ready = p->pending & ~p->sigmask;
+		t->pending |= __atomic_exchange_n(&t->host_pending, 0, __ATOMIC_SEQ_CST);
+		ready = t->pending & ~t->sigmask;
 		if (!ready)
 			break;
 		sig = __builtin_ctzll(ready) + 1;
-		p->pending &= ~SIGBIT(sig);
+		t->pending &= ~SIGBIT(sig);
 		deliver_one(p, sig);
 	}
-	p->sys_interrupted = false;
+	t->sys_interrupted = false;
 }
 
 SYSCALL(rt_sigaction)
@@ -309,7 +330,8 @@ SYSCALL(rt_sigaction)
 
 SYSCALL(rt_sigprocmask)
 {
-	uint64_t set, old = p->sigmask;
+	struct uthread *t = uthread_self(p);
+	uint64_t set, old = t->sigmask;
 
 	if (a[3] != 8)
 		return -EINVAL;
@@ -318,19 +340,19 @@ SYSCALL(rt_sigprocmask)
 			return -EFAULT;
 		switch (a[0]) {
 		case SIG_BLOCK:
-			p->sigmask |= set;
+			t->sigmask |= set;
 			break;
 		case SIG_UNBLOCK:
-			p->sigmask &= ~set;
+			t->sigmask &= ~set;
 			break;
 		case SIG_SETMASK:
-			p->sigmask = set;
+			t->sigmask = set;
 			break;
 		default:
 			return -EINVAL;
 		}
-		p->sigmask &= ~UNBLOCKABLE;
-		mirror_mask(p);
+		t->sigmask &= ~UNBLOCKABLE;
+		mirror_mask(t);
 	}
 	if (a[2] && uproc_write(p, a[2], &old, 8))
 		return -EFAULT;
@@ -339,13 +361,14 @@ SYSCALL(rt_sigprocmask)
 
 SYSCALL(rt_sigreturn)
 {
-	struct hart *h = &p->hart;
+	struct uthread *t = uthread_self(p);
+	struct hart *h = &t->hart;
 	uint64_t frame = h->x[2], mask;
 	uint8_t *f = uproc_ptr(p, frame, FRAME_SIZE);
 	uint32_t fcsr;
 
 	(void)a;
-	p->no_ret = true;
+	t->no_ret = true;
 	if (!f) {
 		terminate(p, SIGSEGV);
 		return 0;
@@ -357,13 +380,14 @@ SYSCALL(rt_sigreturn)
 	memcpy(&fcsr, f + MC_FCSR, 4);
 	h->fflags = fcsr & 0x1f;
 	h->frm = (fcsr >> 5) & 7;
-	p->sigmask = mask & ~UNBLOCKABLE;
-	mirror_mask(p);
+	t->sigmask = mask & ~UNBLOCKABLE;
+	mirror_mask(t);
 	return 0;
 }
 
 SYSCALL(rt_sigsuspend)
 {
+	struct uthread *t = uthread_self(p);
 	uint64_t mask;
 	sigset_t set;
 
@@ -371,13 +395,13 @@ SYSCALL(rt_sigsuspend)
 		return -EINVAL;
 	if (uproc_read(p, a[0], &mask, 8))
 		return -EFAULT;
-	p->suspend_mask = p->sigmask;
-	p->suspend_active = true;
-	p->sigmask = mask & ~UNBLOCKABLE;
-	if (!((p->pending | __atomic_load_n(&host_pending, __ATOMIC_SEQ_CST)) & ~p->sigmask)) {
+	t->suspend_mask = t->sigmask;
+	t->suspend_active = true;
+	t->sigmask = mask & ~UNBLOCKABLE;
+	if (!((t->pending | __atomic_load_n(&t->host_pending, __ATOMIC_SEQ_CST)) & ~t->sigmask)) {
 		sigemptyset(&set);
 		for (int s = 1; s <= UPROC_NSIG; s++) {
-			if ((p->sigmask & SIGBIT(s)) && host_mirrorable(s))
+			if ((t->sigmask & SIGBIT(s)) && host_mirrorable(s))
 				sigaddset(&set, s);
 		}
 		sigsuspend(&set);
@@ -388,7 +412,9 @@ SYSCALL(rt_sigsuspend)
 
 SYSCALL(rt_sigpending)
 {
-	uint64_t set = (p->pending | __atomic_load_n(&host_pending, __ATOMIC_SEQ_CST)) & p->sigmask;
+	struct uthread *t = uthread_self(p);
+	uint64_t set =
+	    (t->pending | __atomic_load_n(&t->host_pending, __ATOMIC_SEQ_CST)) & t->sigmask;
 
 	if (a[1] != 8)
 		return -EINVAL;
@@ -397,27 +423,28 @@ SYSCALL(rt_sigpending)
 
 SYSCALL(sigaltstack)
 {
-	uint64_t old[3] = {p->ss_sp, p->ss_flags, p->ss_size}, ss[3];
+	struct uthread *t = uthread_self(p);
+	uint64_t old[3] = {t->ss_sp, t->ss_flags, t->ss_size}, ss[3];
 
-	if (on_altstack(p, p->hart.x[2]))
+	if (on_altstack(t, t->hart.x[2]))
 		old[1] = G_SS_ONSTACK;
 	if (a[0]) {
 		if (uproc_read(p, a[0], ss, sizeof(ss)))
 			return -EFAULT;
-		if (on_altstack(p, p->hart.x[2]))
+		if (on_altstack(t, t->hart.x[2]))
 			return -EPERM;
 		ss[1] &= 0xffffffff;
 		if (ss[1] & ~(uint64_t)G_SS_DISABLE)
 			return -EINVAL;
 		if (ss[1] & G_SS_DISABLE) {
-			p->ss_sp = p->ss_size = 0;
+			t->ss_sp = t->ss_size = 0;
 		} else {
 			if (ss[2] < 2048)
 				return -ENOMEM;
-			p->ss_sp = ss[0];
-			p->ss_size = ss[2];
+			t->ss_sp = ss[0];
+			t->ss_size = ss[2];
 		}
-		p->ss_flags = ss[1];
+		t->ss_flags = ss[1];
 	}
 	if (a[1] && uproc_write(p, a[1], old, sizeof(old)))
 		return -EFAULT;
@@ -427,11 +454,12 @@ SYSCALL(sigaltstack)
 /* A signal the program sends itself is queued here and taken on return from the syscall. */
 static int64_t raise_self(struct uproc *p, int sig)
 {
+	struct uthread *t = uthread_self(p);
 	if (sig < 0 || sig > UPROC_NSIG)
 		return -EINVAL;
 	if (sig) {
 		host_info[sig].si_signo = 0;
-		p->pending |= SIGBIT(sig);
+		t->pending |= SIGBIT(sig);
 	}
 	return 0;
 }

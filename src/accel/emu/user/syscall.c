@@ -167,9 +167,10 @@ static SYSCALL(gettid)
 
 static SYSCALL(ids)
 {
+	struct uthread *t = uthread_self(p);
 	/* getuid/geteuid/getgid/getegid are told apart by the caller's a7. */
 	(void)a;
-	switch (p->cur_nr) {
+	switch (t->cur_nr) {
 	case NR_getuid:
 		return getuid();
 	case NR_geteuid:
@@ -183,8 +184,9 @@ static SYSCALL(ids)
 
 static SYSCALL(getresid)
 {
+	struct uthread *t = uthread_self(p);
 	unsigned int id[3];
-	int ret = p->cur_nr == NR_getresuid ? getresuid(&id[0], &id[1], &id[2])
+	int ret = t->cur_nr == NR_getresuid ? getresuid(&id[0], &id[1], &id[2])
 					    : getresgid(&id[0], &id[1], &id[2]);
 
 	if (ret)
@@ -213,8 +215,9 @@ static const struct {
 
 static SYSCALL(plain)
 {
+	struct uthread *t = uthread_self(p);
 	for (size_t i = 0; i < ARRAY_SIZE(plain_map); i++) {
-		if (plain_map[i].nr == p->cur_nr)
+		if (plain_map[i].nr == t->cur_nr)
 			return host_ret(syscall(plain_map[i].host, a[0], a[1], a[2]));
 	}
 	return -ENOSYS;
@@ -305,7 +308,8 @@ static SYSCALL(getrandom)
 
 static SYSCALL(set_tid_address)
 {
-	p->clear_child_tid = a[0];
+	struct uthread *t = uthread_self(p);
+	t->clear_child_tid = a[0];
 	return gettid();
 }
 
@@ -372,9 +376,10 @@ static SYSCALL(times)
 
 static SYSCALL(itimer)
 {
+	struct uthread *t = uthread_self(p);
 	/* struct itimerval: four longs on both sides. */
 	void *new = NULL, *old = NULL;
-	bool set = p->cur_nr == NR_setitimer;
+	bool set = t->cur_nr == NR_setitimer;
 
 	if (set && a[1] && !(new = uproc_ptr(p, a[1], 32)))
 		return -EFAULT;
@@ -597,11 +602,23 @@ static const sys_fn sys_table[NR_MAX] = {
 
 int64_t uproc_syscall_dispatch(struct uproc *p, uint64_t nr, const uint64_t a[6])
 {
+	struct uthread *t = uthread_self(p);
 	p->nsyscalls++;
-	p->cur_nr = nr;
+	t->cur_nr = nr;
 	if (nr >= NR_MAX || !sys_table[nr]) {
 		log_debug("exec: unsupported syscall %llu", (unsigned long long)nr);
 		return -ENOSYS;
+	}
+	/* Address-space and signal-action changes are serialised between threads; blocking
+	 * syscalls never hold the lock. */
+	if (nr == NR_brk || nr == NR_mmap || nr == NR_munmap || nr == NR_mremap ||
+	    nr == NR_madvise || nr == NR_mprotect || nr == NR_rt_sigaction) {
+		int64_t ret;
+
+		pthread_mutex_lock(&p->lock);
+		ret = sys_table[nr](p, a);
+		pthread_mutex_unlock(&p->lock);
+		return ret;
 	}
 	return sys_table[nr](p, a);
 }
@@ -615,22 +632,23 @@ static bool restartable(uint64_t nr)
 
 void uproc_syscall(struct uproc *p)
 {
-	struct hart *h = &p->hart;
+	struct uthread *t = uthread_self(p);
+	struct hart *h = &t->hart;
 	uint64_t nr = h->x[17], pc = h->pc;
 	uint64_t a[6] = {h->x[10], h->x[11], h->x[12], h->x[13], h->x[14], h->x[15]};
 	int64_t ret;
 
-	p->no_ret = false;
+	t->no_ret = false;
 	h->pc = pc + 4;
 	ret = uproc_syscall_dispatch(p, nr, a);
-	if (p->no_ret) {
+	if (t->no_ret) {
 		if (!p->exited)
 			uproc_signal_deliver(p); /* rt_sigreturn may have unblocked some */
 		return;
 	}
 	h->x[10] = (uint64_t)ret;
-	p->sys_interrupted = ret == -EINTR && restartable(nr);
-	p->sys_pc = pc;
-	p->sys_a0 = a[0];
+	t->sys_interrupted = ret == -EINTR && restartable(nr);
+	t->sys_pc = pc;
+	t->sys_a0 = a[0];
 	uproc_signal_deliver(p);
 }

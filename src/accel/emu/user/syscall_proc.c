@@ -23,25 +23,9 @@
 #define ARG_STRLEN_MAX (128 * 1024)
 #define ARG_TOTAL_MAX  (4 * 1024 * 1024)
 
-SYSCALL(exit)
-{
-	int32_t zero = 0;
-
-	if (p->clear_child_tid)
-		uproc_write(p, p->clear_child_tid, &zero, sizeof(zero));
-	p->exited = true;
-	p->exit_code = (int)(a[0] & 0xff);
-	p->no_ret = true;
-	return 0;
-}
-
-SYSCALL(exit_group)
-{
-	return sys_exit(p, a);
-}
-
 static void clone_child(struct uproc *p, const uint64_t *a, int vfork_write_end)
 {
+	struct uthread *t = uthread_self(p);
 	uint64_t flags = a[0];
 	int32_t tid = gettid();
 
@@ -49,15 +33,15 @@ static void clone_child(struct uproc *p, const uint64_t *a, int vfork_write_end)
 		close(p->vfork_fd); /* our parent's vfork wait is not ours to hold */
 	p->vfork_fd = vfork_write_end;
 	if (a[1])
-		p->hart.x[2] = a[1];
+		t->hart.x[2] = a[1];
 	if (flags & CLONE_SETTLS)
-		p->hart.x[4] = a[3];
+		t->hart.x[4] = a[3];
 	if (flags & CLONE_CHILD_SETTID)
 		uproc_write(p, a[4], &tid, sizeof(tid));
 	if (flags & CLONE_PARENT_SETTID)
 		uproc_write(p, a[2], &tid, sizeof(tid));
 	if (flags & CLONE_CHILD_CLEARTID)
-		p->clear_child_tid = a[4];
+		t->clear_child_tid = a[4];
 }
 
 SYSCALL(clone)
@@ -67,9 +51,10 @@ SYSCALL(clone)
 	int32_t child;
 	char c;
 
-	/* Threads share one address space with the parent: not supported (yet). */
-	if (flags & (CLONE_THREAD | CLONE_SIGHAND))
-		return -ENOSYS;
+	if (flags & CLONE_THREAD)
+		return uproc_clone_thread(p, uthread_self(p), a);
+	if (flags & CLONE_SIGHAND)
+		return -EINVAL;
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
 		return -ENOSYS;
 	if ((flags & CLONE_VFORK) && pipe2(vpipe, O_CLOEXEC))

@@ -15,6 +15,9 @@ int uproc_init(struct uproc *p)
 
 	memset(p, 0, sizeof(*p));
 	p->vfork_fd = -1;
+	p->main.proc = p;
+	p->nthreads = 1;
+	pthread_mutex_init(&p->lock, NULL);
 	bus_init(&p->m.mmio, "mmio");
 	bus_init(&p->m.pio, "pio");
 	ret = gmem_add_ram(&p->m.mem, UPROC_BASE, UPROC_TOP - UPROC_BASE);
@@ -36,9 +39,11 @@ int uproc_init(struct uproc *p)
 
 void uproc_free(struct uproc *p)
 {
-	if (p->hart_ready)
-		hart_free(&p->hart);
-	p->hart_ready = false;
+	if (p->main.hart_ready)
+		hart_free(&p->main.hart);
+	p->main.hart_ready = false;
+	uthread_set_current(NULL);
+	pthread_mutex_destroy(&p->lock);
 	gmem_free(&p->m.mem);
 	bus_free(&p->m.mmio);
 	bus_free(&p->m.pio);

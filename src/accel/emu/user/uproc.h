@@ -37,11 +37,40 @@ struct usigaction {
 	uint64_t mask;
 };
 
+/* One thread of the program: a hart and the per-thread half of the Linux state. */
+struct uthread {
+	struct hart hart;
+	struct uproc *proc;
+	bool hart_ready;
+	int tid;
+
+	/* Signals. */
+	uint64_t sigmask;		   /* blocked signals, bit (sig - 1) */
+	uint64_t pending;		   /* raised by the thread itself or by faults */
+	uint64_t host_pending;		   /* recorded by the host handler on this thread */
+	uint64_t ss_sp, ss_size, ss_flags; /* sigaltstack */
+	uint64_t suspend_mask;		   /* mask to restore after rt_sigsuspend's handler */
+	bool suspend_active;
+	uint64_t fault_addr[UPROC_NSIG + 1];
+	/* The last syscall, for SA_RESTART: its pc and original a0. */
+	bool sys_interrupted;
+	uint64_t sys_pc, sys_a0;
+
+	/* Set by the syscall that must not write a0 (rt_sigreturn, exit). */
+	bool no_ret;
+	uint64_t cur_nr; /* the syscall being handled */
+	uint64_t clear_child_tid;
+	bool exited; /* this thread called exit */
+};
+
 struct uproc {
 	struct machine m; /* only m.mem (and an empty m.mmio) are used */
 	struct rv_platform plat;
-	struct hart hart;
-	bool hart_ready;
+	struct uthread main; /* the thread that started the program */
+	/* Serialises the syscalls that change process-wide state (address space, signal
+	 * actions) once the program has several threads. */
+	pthread_mutex_t lock;
+	unsigned nthreads; /* atomic; a futex word */
 
 	/* Program image. */
 	char exe[4096];	   /* absolute path of the guest program (/proc/self/exe) */
@@ -52,21 +81,7 @@ struct uproc {
 	struct uvma vma[UPROC_MAX_VMAS]; /* sorted, non-overlapping */
 	unsigned nvma;
 
-	/* Signals. */
 	struct usigaction sa[UPROC_NSIG + 1];
-	uint64_t sigmask;		   /* blocked signals, bit (sig - 1) */
-	uint64_t pending;		   /* raised by the guest itself or by faults */
-	uint64_t ss_sp, ss_size, ss_flags; /* sigaltstack */
-	uint64_t suspend_mask;		   /* mask to restore after rt_sigsuspend's handler */
-	bool suspend_active;
-	uint64_t fault_addr[UPROC_NSIG + 1];
-	/* The last syscall, for SA_RESTART: its pc and original a0. */
-	bool sys_interrupted;
-	uint64_t sys_pc, sys_a0;
-
-	/* Set by the syscall that must not write a0 (rt_sigreturn, a successful execve). */
-	bool no_ret;
-	uint64_t clear_child_tid;
 	int vfork_fd; /* write end held by a vfork child until it execs or exits, or -1 */
 
 	bool exited;
@@ -77,8 +92,12 @@ struct uproc {
 	 * cached translations. NULL in unit tests. */
 	void (*mem_changed)(struct uproc *p);
 	uint64_t nsyscalls;
-	uint64_t cur_nr; /* the syscall being handled */
 };
+
+/* The calling host thread's guest thread: the one running on this host thread, else (unit
+ * tests, start-up) the main thread. */
+struct uthread *uthread_self(struct uproc *p);
+void uthread_set_current(struct uthread *t);
 
 /* Lifetime. uproc_init reserves the address space; uproc_free releases everything. */
 int uproc_init(struct uproc *p);
@@ -130,13 +149,23 @@ int uproc_signal_install_trampoline(struct uproc *p);
  * name the problem in words. */
 int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, char **argv,
 		char **envp, const char **why);
+/* Threads (thread.c). uproc_clone_thread starts a guest thread for clone(CLONE_THREAD) and
+ * returns its tid; uthread_loop runs the calling host thread's guest thread until it or the
+ * process ends; uproc_exit_process ends a multi-threaded process at once (returns when the
+ * process has a single thread); uproc_wait_threads keeps the main thread waiting after it
+ * called exit while other threads run, then returns the exit status. */
+int64_t uproc_clone_thread(struct uproc *p, struct uthread *parent, const uint64_t *a);
+void uthread_loop(struct uthread *t);
+void uproc_exit_process(struct uproc *p);
+int uproc_wait_threads(struct uproc *p);
+
 /* Executes the program until it exits. Returns the exit status (128 + signal when a signal
  * ended it) or -errno when the engine failed. */
 int uproc_run(struct uproc *p);
 
-static inline struct uproc *uproc_of(struct hart *h)
+static inline struct uthread *uthread_of(struct hart *h)
 {
-	return (struct uproc *)((char *)h - offsetof(struct uproc, hart));
+	return (struct uthread *)((char *)h - offsetof(struct uthread, hart));
 }
 
 #endif
