@@ -31,7 +31,7 @@ def progs(tmp_path_factory):
         pytest.skip(f"*** {CC} missing (scripts/install-deps.sh): gasang exec tests SKIPPED ***")
     out = tmp_path_factory.mktemp("rvprogs")
     built = {}
-    for name in ("args", "files", "procs", "sig", "hostile"):
+    for name in ("args", "files", "procs", "sig", "hostile", "net"):
         exe = out / name
         subprocess.run([CC, "-O2", "-static", "-o", exe, SRC / f"{name}.c"], check=True)
         built[name] = exe
@@ -260,3 +260,10 @@ def test_threads(progs):
 
 def test_exit_group_from_thread_ends_blocked_threads(progs):
     run_gasang("exec", progs["threads"], "exit-from-thread", timeout=30, check_status=5)
+
+
+def test_sockets_loopback(progs):
+    r = run_gasang("exec", progs["net"], timeout=60, check_status=0)
+    assert r.stdout == ("tcp: ECHO server_ok=1\n"
+                        "udp: dgram from_loopback=1\n"
+                        "scm_rights: via fd\n")

@@ -81,6 +81,24 @@ SYSCALL(ppoll);
 SYSCALL(pselect6);
 SYSCALL(umask);
 
+/* syscall_net.c */
+SYSCALL(socket);
+SYSCALL(socketpair);
+SYSCALL(bind);
+SYSCALL(listen);
+SYSCALL(accept);
+SYSCALL(accept4);
+SYSCALL(connect);
+SYSCALL(getsockname);
+SYSCALL(getpeername);
+SYSCALL(sendto);
+SYSCALL(recvfrom);
+SYSCALL(setsockopt);
+SYSCALL(getsockopt);
+SYSCALL(shutdown);
+SYSCALL(sendmsg);
+SYSCALL(recvmsg);
+
 /* syscall.c (process, time, identity) */
 SYSCALL(exit);
 SYSCALL(exit_group);
