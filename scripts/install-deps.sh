@@ -10,7 +10,7 @@ pkgs=(
   # tests
   libcmocka-dev python3 python3-pytest
   # guests: cross compilers, busybox, initramfs and disk tools
-  gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
   # reference implementations for tests and benchmarks
   qemu-system-x86 qemu-system-misc qemu-user hyperfine
