@@ -62,6 +62,9 @@ struct core {
 	uint64_t lr_val; /* value LR read: SC compares-and-swaps against it */
 	int recheck;	 /* an interrupt may have become deliverable: leave the inner loop */
 	int wfi_exit;	 /* the inner loop stopped after a WFI */
+	/* Reset into S-mode with a host SBI: the host plays M-mode firmware, and its SBI timer
+	 * drives STIP through stimecmp. */
+	bool host_fw;
 };
 
 static inline struct core *core_of(const struct hart *h)
@@ -85,8 +88,11 @@ void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uin
 /* Flush only the data TLBs (SUM/MXR/MPRV changes). */
 void mmu_flush_data(struct hart *h);
 
-/* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal. */
+/* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal;
+ * rvc_table[c] caches it for every c once rvc_init() ran (hart_init() calls it). */
 uint32_t rvc_expand(uint16_t c);
+extern uint32_t rvc_table[1 << 16];
+void rvc_init(void);
 
 /* csr.c: executes a Zicsr instruction (funct3 != 0 of SYSTEM). False after raising. */
 bool csr_exec(struct hart *h, uint32_t insn);
@@ -109,6 +115,11 @@ bool trap_sret(struct hart *h);
 void trap_wfi(struct hart *h);
 /* Changes privilege level, flushing what depends on it. */
 void trap_set_priv(struct hart *h, unsigned prv);
+
+static inline bool stip_follows_timer(const struct hart *h)
+{
+	return (h->menvcfg & MENVCFG_STCE) || core_of(h)->host_fw;
+}
 
 /* interp.c */
 uint64_t interp_run(struct hart *h, uint64_t budget);

@@ -65,6 +65,7 @@ struct rv_platform {
 	bool (*user_trap)(struct hart *h, unsigned cause, uint64_t tval);
 	unsigned nharts;
 	struct hart **harts;
+	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */
 };
 
 struct hart {
@@ -112,12 +113,13 @@ struct hart {
 
 /* Timers (owned by the core): the core computes mip.MTIP as rv_mtime() >= mtimecmp and
  * mip.STIP as rv_mtime() >= stimecmp, at least every few thousand instructions and while in
- * WFI. STIP follows stimecmp when menvcfg.STCE is set (Sstc) or when plat->sbi_call is set
- * (the host SBI's set_timer writes h->stimecmp then calls hart_kick(h)); otherwise mip.STIP is
- * a plain bit M-mode software may write. The CLINT writes h->mtimecmp then calls hart_kick(h).
+ * WFI. STIP follows stimecmp when menvcfg.STCE is set (Sstc) or in host-SBI mode (below: the
+ * host SBI's set_timer writes h->stimecmp then calls hart_kick(h)); otherwise mip.STIP is a
+ * plain bit M-mode software may write. The CLINT writes h->mtimecmp then calls hart_kick(h).
  * Reset values of both compare registers are UINT64_MAX (never).
  *
- * Host-SBI mode (plat->sbi_call != NULL): hart_reset() also sets what firmware would: medeleg
+ * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M; a reset to
+ * M-mode means the guest is its own firmware): hart_reset() also sets what firmware would: medeleg
  * delegates every delegable exception except ECALL_S/ECALL_M, mideleg = SSIP|STIP|SEIP,
  * menvcfg.STCE = 1, mcounteren = 7 (cycle, time, instret readable below M).
  *

@@ -71,11 +71,6 @@ uint64_t csr_mip(const struct hart *h)
 	return __atomic_load_n(&h->mip, __ATOMIC_ACQUIRE);
 }
 
-static bool stip_follows_timer(const struct hart *h)
-{
-	return (h->menvcfg & MENVCFG_STCE) || h->plat->sbi_call;
-}
-
 /* mcounteren/scounteren gate the unprivileged counters below M. */
 static bool counter_ok(const struct hart *h, unsigned csr)
 {
@@ -365,7 +360,9 @@ static bool csr_write(struct hart *h, unsigned csr, uint64_t v)
 	default:
 		return true; /* read-only-zero counters and PMP: writes ignored */
 	}
-	c->recheck = 1;
+	/* Something may have become deliverable: leave the inner loop to look. */
+	if (csr_mip(h) & h->mie)
+		c->recheck = 1;
 	return true;
 }
 

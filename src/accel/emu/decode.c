@@ -2,6 +2,8 @@
  * interpreter has one execute path. Reserved encodings expand to 0 (illegal). */
 #include "accel/emu/core.h"
 
+#include <pthread.h>
+
 #define BIT(c, n)	(((uint32_t)(c) >> (n)) & 1)
 #define BITS(c, hi, lo) (((uint32_t)(c) >> (lo)) & ((1U << ((hi) - (lo) + 1)) - 1))
 
@@ -178,7 +180,7 @@ static uint32_t q2(uint16_t c)
 	}
 }
 
-uint32_t rvc_expand(uint16_t c)
+static uint32_t rvc_expand_slow(uint16_t c)
 {
 	switch (c & 3) {
 	case 0:
@@ -189,4 +191,25 @@ uint32_t rvc_expand(uint16_t c)
 		return q2(c);
 	}
 	return 0;
+}
+
+/* Expansion is a pure function of the 16 bits: a table makes it one load in the fast path. */
+uint32_t rvc_table[1 << 16];
+
+static void rvc_table_fill(void)
+{
+	for (uint32_t c = 0; c < (1U << 16); c++)
+		rvc_table[c] = rvc_expand_slow((uint16_t)c);
+}
+
+void rvc_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, rvc_table_fill);
+}
+
+uint32_t rvc_expand(uint16_t c)
+{
+	return rvc_expand_slow(c);
 }

@@ -69,7 +69,7 @@ static uint64_t imm_i(uint32_t insn)
 
 static uint64_t imm_s(uint32_t insn)
 {
-	return (uint64_t)(((int64_t)(int32_t)insn >> 25) << 5) | ((insn >> 7) & 31);
+	return (uint64_t)((int64_t)(int32_t)insn >> 25) << 5 | ((insn >> 7) & 31);
 }
 
 static bool fpu_load(struct hart *h, uint32_t insn)

@@ -31,6 +31,7 @@ int hart_init(struct hart *h, struct rv_platform *p, uint64_t hartid)
 	pthread_condattr_t ca;
 	struct core *c;
 
+	rvc_init();
 	memset(h, 0, sizeof(*h));
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -79,7 +80,8 @@ void hart_reset(struct hart *h, unsigned prv, uint64_t pc)
 	h->stimecmp = h->mtimecmp = UINT64_MAX;
 	h->instret = h->cycle = 0;
 	h->lr_valid = false;
-	if (h->plat->sbi_call) {
+	c->host_fw = h->plat->sbi_call && prv != PRV_M;
+	if (c->host_fw) {
 		/* What M-mode firmware would have set up before entering S-mode. */
 		h->medeleg = 0xffffULL & ~((1ULL << EXC_ECALL_S) | (1ULL << EXC_ECALL_M) |
 					   (1ULL << 10) | (1ULL << 14));

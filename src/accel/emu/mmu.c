@@ -172,7 +172,7 @@ static bool load_split(struct hart *h, uint64_t va, unsigned size, uint64_t *val
 	uint64_t v = 0, b;
 
 	for (unsigned i = 0; i < size; i++) {
-		if (!mmu_load_slow(h, va + i, 1, &b))
+		if (!core_load(h, va + i, 1, &b))
 			return false;
 		v |= b << (8 * i);
 	}
@@ -193,10 +193,48 @@ static bool store_split(struct hart *h, uint64_t va, unsigned size, uint64_t val
 		}
 	}
 	for (unsigned i = 0; i < size; i++) {
-		if (!mmu_store_slow(h, va + i, 1, val >> (8 * i)))
+		if (!core_store(h, va + i, 1, val >> (8 * i)))
 			return false;
 	}
 	return true;
+}
+
+/* Host address of a misaligned access that stays inside one RAM page, or NULL. */
+static uint8_t *misaligned_host(struct hart *h, uint64_t va, unsigned size)
+{
+	struct tlb_entry *e;
+
+	if ((va & PG_MASK) + size > PG_SIZE)
+		return NULL;
+	e = &core_of(h)->tlb[ACC_LOAD][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
+	if (e->tag != (va & ~PG_MASK)) {
+		uint64_t b;
+
+		/* Fill the TLB through a one-byte access (it faults like the access would). */
+		if (!mmu_load_slow(h, va, 1, &b))
+			return (uint8_t *)-1;
+		if (e->tag != (va & ~PG_MASK))
+			return NULL; /* MMIO: byte by byte */
+	}
+	return (uint8_t *)(uintptr_t)(va + e->addend);
+}
+
+/* A misaligned store inside one page: translated once, then one copy. */
+static int store_misaligned_page(struct hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+	struct tlb_entry *e = &core_of(h)->tlb[ACC_STORE][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
+
+	if ((va & PG_MASK) + size > PG_SIZE)
+		return 0;
+	if (e->tag != (va & ~PG_MASK)) {
+		/* A one-byte store of the byte we are about to write anyway fills the TLB. */
+		if (!mmu_store_slow(h, va, 1, val & 0xff))
+			return -1;
+		if (e->tag != (va & ~PG_MASK))
+			return 0; /* MMIO or the tohost page: byte by byte */
+	}
+	memcpy((void *)(uintptr_t)(va + e->addend), &val, size);
+	return 1;
 }
 
 bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -205,8 +243,18 @@ bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
 	unsigned e;
 	uint8_t *page;
 
-	if (va & (size - 1))
+	if (va & (size - 1)) {
+		uint8_t *p = misaligned_host(h, va, size);
+
+		if (p == (uint8_t *)-1)
+			return false;
+		if (p) {
+			*val = 0;
+			memcpy(val, p, size);
+			return true;
+		}
 		return load_split(h, va, size, val);
+	}
 	e = mmu_translate(h, va, ACC_LOAD, &pa);
 	if (e) {
 		hart_raise(h, e, va);
@@ -231,8 +279,13 @@ bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 	unsigned e;
 	uint8_t *page;
 
-	if (va & (size - 1))
+	if (va & (size - 1)) {
+		int r = store_misaligned_page(h, va, size, val);
+
+		if (r)
+			return r > 0;
 		return store_split(h, va, size, val);
+	}
 	e = mmu_translate(h, va, ACC_STORE, &pa);
 	if (e) {
 		hart_raise(h, e, va);
@@ -266,25 +319,30 @@ bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 	return core_store(h, va, size, val);
 }
 
-/* Points the fetch window at the page holding va. */
+/* Points the fetch window at the page holding va, through the fetch TLB. */
 static bool fetch_window(struct hart *h, uint64_t va)
 {
 	struct core *c = core_of(h);
+	struct tlb_entry *e = &c->tlb[ACC_FETCH][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 	uint64_t pa;
-	unsigned e = mmu_translate(h, va, ACC_FETCH, &pa);
+	unsigned exc;
 	uint8_t *page;
 
-	if (e) {
-		hart_raise(h, e, va);
-		return false;
-	}
-	page = ram_page(h, pa);
-	if (!page) {
-		hart_raise(h, EXC_INSN_ACCESS, va);
-		return false;
+	if (e->tag != (va & ~PG_MASK)) {
+		exc = mmu_translate(h, va, ACC_FETCH, &pa);
+		if (exc) {
+			hart_raise(h, exc, va);
+			return false;
+		}
+		page = ram_page(h, pa);
+		if (!page) {
+			hart_raise(h, EXC_INSN_ACCESS, va);
+			return false;
+		}
+		tlb_fill(h, ACC_FETCH, va, page);
 	}
 	c->fetch_page = va & ~PG_MASK;
-	c->fetch_host = page;
+	c->fetch_host = (uint8_t *)(uintptr_t)((va & ~PG_MASK) + e->addend);
 	return true;
 }
 

@@ -84,11 +84,6 @@ static void mip_assign(struct hart *h, uint64_t bit, bool on)
 	}
 }
 
-static bool stip_follows_timer(const struct hart *h)
-{
-	return (h->menvcfg & MENVCFG_STCE) || h->plat->sbi_call;
-}
-
 void trap_update_timers(struct hart *h)
 {
 	uint64_t now = rv_mtime(h->plat);
@@ -147,7 +142,8 @@ bool trap_mret(struct hart *h)
 	h->pc = h->mepc;
 	mmu_flush_data(h);
 	trap_set_priv(h, mpp);
-	core_of(h)->recheck = 1;
+	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
+		core_of(h)->recheck = 1;
 	return true;
 }
 
@@ -165,7 +161,8 @@ bool trap_sret(struct hart *h)
 	h->pc = h->sepc;
 	mmu_flush_data(h);
 	trap_set_priv(h, spp);
-	core_of(h)->recheck = 1;
+	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
+		core_of(h)->recheck = 1;
 	return true;
 }
 
