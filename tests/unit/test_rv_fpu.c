@@ -25,34 +25,15 @@
 enum { RNE, RTZ, RDN, RUP, RMM, DYN = 7 };
 
 /* funct7 values of OP-FP (funct5 << 2 | fmt). */
+// clang-format off
 enum {
-	FADD_S = 0x00,
-	FADD_D = 0x01,
-	FSUB_S = 0x04,
-	FSUB_D = 0x05,
-	FMUL_S = 0x08,
-	FMUL_D = 0x09,
-	FDIV_S = 0x0c,
-	FDIV_D = 0x0d,
-	FSQRT_S = 0x2c,
-	FSQRT_D = 0x2d,
-	FSGNJ_S = 0x10,
-	FSGNJ_D = 0x11,
-	FMINMAX_S = 0x14,
-	FMINMAX_D = 0x15,
-	FCVT_S_D = 0x20,
-	FCVT_D_S = 0x21,
-	FCMP_S = 0x50,
-	FCMP_D = 0x51,
-	FCVT_I_S = 0x60,
-	FCVT_I_D = 0x61,
-	FCVT_S_I = 0x68,
-	FCVT_D_I = 0x69,
-	FMVX_S = 0x70,
-	FMVX_D = 0x71,
-	FMVF_S = 0x78,
-	FMVF_D = 0x79,
+	FADD_S = 0x00, FADD_D = 0x01, FSUB_S = 0x04, FSUB_D = 0x05, FMUL_S = 0x08, FMUL_D = 0x09,
+	FDIV_S = 0x0c, FDIV_D = 0x0d, FSQRT_S = 0x2c, FSQRT_D = 0x2d, FSGNJ_S = 0x10,
+	FSGNJ_D = 0x11, FMINMAX_S = 0x14, FMINMAX_D = 0x15, FCVT_S_D = 0x20, FCVT_D_S = 0x21,
+	FCMP_S = 0x50, FCMP_D = 0x51, FCVT_I_S = 0x60, FCVT_I_D = 0x61, FCVT_S_I = 0x68,
+	FCVT_D_I = 0x69, FMVX_S = 0x70, FMVX_D = 0x71, FMVF_S = 0x78, FMVF_D = 0x79,
 };
+// clang-format on
 
 #define BOX(x) (0xffffffff00000000ull | (uint32_t)(x))
 
@@ -289,7 +270,6 @@ static void test_dynamic_and_illegal_rm(void **state)
 		expect_illegal(op_fp(FSQRT_D, 0, 1, DYN, 3));
 		expect_illegal(op_fp(FCVT_S_I, 0, 11, DYN, 3));
 	}
-	H->frm = RNE;
 	/* Operations without a rounding mode ignore frm entirely. */
 	H->frm = 6;
 	assert_int_equal(sop2(FSGNJ_S, 0, S_1, 0x80000000u, 0), 0xbf800000u);
