@@ -122,6 +122,8 @@ def test_signals(progs):
                 "pending: usr1=1 usr2=1 delivered_early=0\n"
                 "order: 12 10\n"
                 "alarm: got=14\n"
+                "sa_restart: read=1 ticks=1\n"
+                "no restart: read=-1 eintr=1 ticks=2\n"
                 "segv handler: sig=11 addr=0x10\n"
                 "after segv\n")
     assert r.stdout == expected
@@ -267,3 +269,17 @@ def test_sockets_loopback(progs):
     assert r.stdout == ("tcp: ECHO server_ok=1\n"
                         "udp: dgram from_loopback=1\n"
                         "scm_rights: via fd\n")
+
+
+def test_cpubench_checksums_match_native(progs, tmp_path):
+    """The benchmark program (bench/cpubench.c) gives the native checksums under gasang."""
+    src = ROOT / "bench" / "cpubench.c"
+    native, rv = tmp_path / "native", tmp_path / "rv64"
+    subprocess.run(["gcc", "-O2", "-ffp-contract=off", "-static", "-o", native, src], check=True)
+    subprocess.run([CC, "-O2", "-ffp-contract=off", "-static", "-o", rv, src], check=True)
+    want = subprocess.run([native], capture_output=True, text=True, check=True).stdout
+    r = run_gasang("exec", rv, timeout=120, check_status=0)
+
+    def sums(out):
+        return [line.split()[1:3] for line in out.splitlines() if "total" not in line]
+    assert len(sums(want)) == 5 and sums(r.stdout) == sums(want)

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <errno.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got_usr1, got_usr2, got_alrm, usr1_code, order[4], norder;
@@ -32,6 +35,44 @@ static void on_usr2(int sig)
 static void on_alrm(int sig)
 {
 	got_alrm = sig;
+}
+
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+/* A read blocked on a pipe is interrupted by a handled SIGALRM: with SA_RESTART it resumes,
+ * without it fails with EINTR. Returns what read() returned. */
+static int interrupted_read(int flags, int *err)
+{
+	struct sigaction sa;
+	struct itimerval it = {.it_value = {0, 50000}};
+	int p[2], status, n;
+	char c;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	sa.sa_flags = flags;
+	sigaction(SIGALRM, &sa, NULL);
+	pipe(p);
+	pid = fork();
+	if (pid == 0) {
+		usleep(300000);
+		write(p[1], "r", 1);
+		_exit(0);
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = (int)read(p[0], &c, 1);
+	*err = errno;
+	waitpid(pid, &status, 0);
+	close(p[0]);
+	close(p[1]);
+	return n;
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
@@ -81,13 +122,18 @@ int main(int argc, char **argv)
 	pause();
 	printf("alarm: got=%d\n", got_alrm);
 
+	int err, n = interrupted_read(SA_RESTART, &err);
+	printf("sa_restart: read=%d ticks=%d\n", n, (int)ticks);
+	n = interrupted_read(0, &err);
+	printf("no restart: read=%d eintr=%d ticks=%d\n", n, err == EINTR, (int)ticks);
+
 	/* A fault becomes SIGSEGV; the handler escapes with siglongjmp. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
 	if (!sigsetjmp(env, 1)) {
-		volatile int *bad = (int *)16;
+		int *volatile bad = (int *)16;
 		*bad = 1;
 		printf("no fault?\n");
 	}
