@@ -268,7 +268,8 @@ def test_sockets_loopback(progs):
     r = run_gasang("exec", progs["net"], timeout=60, check_status=0)
     assert r.stdout == ("tcp: ECHO server_ok=1\n"
                         "udp: dgram from_loopback=1\n"
-                        "scm_rights: via fd\n")
+                        "scm_rights: via fd\n"
+                        "epoll: events=1 data=1122334455667788 eventfd=3\n")
 
 
 def test_cpubench_checksums_match_native(progs, tmp_path):

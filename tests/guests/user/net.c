@@ -5,6 +5,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,9 +104,28 @@ static int pass_fd(void)
 	return 0;
 }
 
+static int epoll_eventfd(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ULL}, out[4];
+	int ep = epoll_create1(EPOLL_CLOEXEC), efd = eventfd(0, EFD_NONBLOCK);
+	uint64_t v = 3;
+
+	CHECK(ep >= 0 && efd >= 0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) == 0);
+	CHECK(epoll_wait(ep, out, 4, 0) == 0);
+	CHECK(write(efd, &v, sizeof(v)) == sizeof(v));
+	memset(out, 0, sizeof(out));
+	CHECK(epoll_wait(ep, out, 4, 1000) == 1);
+	v = 0;
+	CHECK(read(efd, &v, sizeof(v)) == sizeof(v));
+	printf("epoll: events=%x data=%llx eventfd=%llu\n", out[0].events,
+	       (unsigned long long)out[0].data.u64, (unsigned long long)v);
+	return 0;
+}
+
 int main(void)
 {
-	if (tcp() || udp() || pass_fd())
+	if (tcp() || udp() || pass_fd() || epoll_eventfd())
 		return 1;
 	return 0;
 }

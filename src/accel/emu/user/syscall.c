@@ -24,6 +24,10 @@
 /* Generic syscall numbers used below (riscv64). */
 enum {
 	NR_getcwd = 17,
+	NR_eventfd2 = 19,
+	NR_epoll_create1 = 20,
+	NR_epoll_ctl = 21,
+	NR_epoll_pwait = 22,
 	NR_dup = 23,
 	NR_dup3 = 24,
 	NR_fcntl = 25,
@@ -614,6 +618,10 @@ static const sys_fn sys_table[NR_MAX] = {
     [NR_membarrier] = sys_membarrier,
     [NR_statx] = sys_statx,
     [NR_faccessat2] = sys_faccessat2,
+    [NR_eventfd2] = sys_eventfd2,
+    [NR_epoll_create1] = sys_epoll_create1,
+    [NR_epoll_ctl] = sys_epoll_ctl,
+    [NR_epoll_pwait] = sys_epoll_pwait,
     [NR_socket] = sys_socket,
     [NR_socketpair] = sys_socketpair,
     [NR_bind] = sys_bind,
@@ -659,7 +667,7 @@ int64_t uproc_syscall_dispatch(struct uproc *p, uint64_t nr, const uint64_t a[6]
 static bool restartable(uint64_t nr)
 {
 	return nr != NR_nanosleep && nr != NR_clock_nanosleep && nr != NR_ppoll &&
-	       nr != NR_pselect6 && nr != NR_rt_sigsuspend;
+	       nr != NR_pselect6 && nr != NR_rt_sigsuspend && nr != NR_epoll_pwait;
 }
 
 void uproc_syscall(struct uproc *p)

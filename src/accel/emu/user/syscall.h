@@ -77,9 +77,15 @@ SYSCALL(dup3);
 SYSCALL(pipe2);
 SYSCALL(ioctl);
 SYSCALL(sendfile);
+SYSCALL(umask);
+
+/* syscall_poll.c */
 SYSCALL(ppoll);
 SYSCALL(pselect6);
-SYSCALL(umask);
+SYSCALL(epoll_create1);
+SYSCALL(epoll_ctl);
+SYSCALL(epoll_pwait);
+SYSCALL(eventfd2);
 
 /* syscall_net.c */
 SYSCALL(socket);

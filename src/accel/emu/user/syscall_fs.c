@@ -581,51 +581,6 @@ SYSCALL(sendfile)
 	return host_ret(sendfile(guest_fd(a[0]), guest_fd(a[1]), off, a[3]));
 }
 
-SYSCALL(ppoll)
-{
-	/* struct pollfd (8 bytes) and struct timespec are the same on both sides; the signal
-	 * mask is the kernel's 8-byte set with the same numbering. */
-	void *fds = NULL, *ts = NULL, *mask = NULL;
-
-	if (a[1] > 65536)
-		return -EINVAL;
-	if (a[1] && !(fds = uproc_ptr(p, a[0], a[1] * 8)))
-		return -EFAULT;
-	if (a[2] && !(ts = uproc_ptr(p, a[2], 16)))
-		return -EFAULT;
-	if (a[3] && (a[4] != 8 || !(mask = uproc_ptr(p, a[3], 8))))
-		return a[4] != 8 ? -EINVAL : -EFAULT;
-	return host_ret(syscall(SYS_ppoll, fds, a[1], ts, mask, 8));
-}
-
-SYSCALL(pselect6)
-{
-	uint64_t n = a[0], setlen = ALIGN_UP(a[0], 64) / 8, sig[2];
-	void *sets[3] = {NULL, NULL, NULL}, *ts = NULL;
-	struct {
-		void *ss;
-		size_t len;
-	} hsig = {NULL, 8};
-
-	if (n > 1024)
-		return -EINVAL;
-	for (int i = 0; i < 3; i++) {
-		if (a[1 + i] && !(sets[i] = uproc_ptr(p, a[1 + i], setlen)))
-			return -EFAULT;
-	}
-	if (a[4] && !(ts = uproc_ptr(p, a[4], 16)))
-		return -EFAULT;
-	if (a[5]) {
-		if (uproc_read(p, a[5], sig, sizeof(sig)))
-			return -EFAULT;
-		if (sig[0] && !(hsig.ss = uproc_ptr(p, sig[0], 8)))
-			return -EFAULT;
-		hsig.len = sig[1];
-	}
-	return host_ret(
-	    syscall(SYS_pselect6, (int)n, sets[0], sets[1], sets[2], ts, a[5] ? &hsig : NULL));
-}
-
 SYSCALL(umask)
 {
 	(void)p;
