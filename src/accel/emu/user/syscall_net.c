@@ -31,10 +31,13 @@ static int get_lenbuf(struct uproc *p, uint64_t buf, uint64_t lenp, void **bp, s
 	*lp = NULL;
 	if (!lenp)
 		return buf ? -EFAULT : 0;
+	socklen_t len;
+
 	*lp = uproc_ptr(p, lenp, sizeof(socklen_t));
 	if (!*lp)
 		return -EFAULT;
-	return get_buf(p, buf, **lp, SOCKADDR_MAX, bp);
+	memcpy(&len, *lp, sizeof(len)); /* guest pointers need not be aligned */
+	return get_buf(p, buf, len, SOCKADDR_MAX, bp);
 }
 
 SYSCALL(socket)
@@ -143,7 +146,7 @@ SYSCALL(setsockopt)
 
 SYSCALL(getsockopt)
 {
-	socklen_t *len;
+	socklen_t *len, n;
 	void *val;
 	int ret;
 
@@ -152,7 +155,8 @@ SYSCALL(getsockopt)
 	len = uproc_ptr(p, a[4], sizeof(*len));
 	if (!len)
 		return -EFAULT;
-	ret = get_buf(p, a[3], *len, OPTVAL_MAX, &val);
+	memcpy(&n, len, sizeof(n));
+	ret = get_buf(p, a[3], n, OPTVAL_MAX, &val);
 	return ret ? ret : host_ret(getsockopt(guest_fd(a[0]), (int)a[1], (int)a[2], val, len));
 }
 
@@ -167,13 +171,14 @@ _Static_assert(sizeof(struct g_msghdr) == 56, "struct msghdr is 56 bytes on risc
 
 static int64_t msg_call(struct uproc *p, const uint64_t *a, bool send)
 {
-	struct g_msghdr *g = uproc_ptr(p, a[1], sizeof(*g));
+	struct g_msghdr gm, *g = &gm;
 	struct iovec iov[MSG_IOV_MAX];
 	struct msghdr m = {0};
 	uint64_t raw[2];
 	ssize_t n;
 
-	if (!g)
+	/* Copied: the guest's msghdr need not be aligned. */
+	if (uproc_read(p, a[1], g, sizeof(*g)))
 		return -EFAULT;
 	if (g->iovlen > MSG_IOV_MAX)
 		return -EMSGSIZE;
@@ -200,6 +205,8 @@ static int64_t msg_call(struct uproc *p, const uint64_t *a, bool send)
 		g->namelen = m.msg_namelen;
 		g->controllen = m.msg_controllen;
 		g->flags = m.msg_flags;
+		if (uproc_write(p, a[1], g, sizeof(*g)))
+			return -EFAULT;
 	}
 	return n;
 }
