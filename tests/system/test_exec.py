@@ -241,10 +241,13 @@ def test_busybox_sh_script(busybox, tmp_path):
 def test_hostile_syscalls_are_contained(progs, tmp_path):
     """Every syscall number with garbage and boundary arguments: gasang must not crash."""
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
-    for seed in ("1", "2"):
-        r = subprocess.run([os.environ.get("GASANG") or str(ROOT / "build/src/gasang"), "exec",
-                            progs["hostile"], seed], capture_output=True, timeout=300, env=env,
-                           cwd=tmp_path, stdin=subprocess.DEVNULL)
+    runs = [(os.environ.get("GASANG") or str(ROOT / "build/src/gasang"), seed)
+            for seed in ("1", "2")]
+    if os.environ.get("GASANG_ASAN"):  # scripts/test.sh: the ASan+UBSan build as well
+        runs.append((os.environ["GASANG_ASAN"], "3"))
+    for binary, seed in runs:
+        r = subprocess.run([binary, "exec", progs["hostile"], seed], capture_output=True,
+                           timeout=300, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL)
         out = r.stdout.decode(errors="replace")
         err = r.stderr.decode(errors="replace")
         assert "Sanitizer" not in err and "runtime error" not in err, err[-2000:]
