@@ -288,3 +288,13 @@ def test_cpubench_checksums_match_native(progs, tmp_path):
     def sums(out):
         return [line.split()[1:3] for line in out.splitlines() if "total" not in line]
     assert len(sums(want)) == 5 and sums(r.stdout) == sums(want)
+
+
+def test_script_with_riscv64_interpreter(busybox, tmp_path):
+    """execve of a #! script whose interpreter is a riscv64 program (no binfmt_misc needed)."""
+    script = tmp_path / "s.sh"
+    script.write_text(f"#!{busybox} sh\necho script: $# $1 $2\nexit 7\n")
+    script.chmod(0o755)
+    r = run_gasang("exec", busybox, "sh", "-c", f"{script} a 'b c'; echo rc=$?",
+                   check_status=0)
+    assert r.stdout == "script: 2 a b c\nrc=7\n"

@@ -174,6 +174,52 @@ static int exec_riscv(struct uproc *p, const char *path, char **argv, char **env
 	return -errno;
 }
 
+/* A "#!INTERP [ARG]" script whose interpreter is a riscv64 program, which the host kernel
+ * cannot start: runs INTERP [ARG] SCRIPT ARGV[1..] as Linux's binfmt_script would. Returns 1
+ * when path is not such a script. */
+static int exec_script(struct uproc *p, const char *path, char **argv, char **envp)
+{
+	char line[256], *interp, *arg, *end, **v;
+	size_t k = 0, argc = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return 1;
+	line[n] = '\0';
+	end = strchr(line, '\n');
+	if (!end)
+		return 1;
+	*end = '\0';
+	interp = line + 2 + strspn(line + 2, " \t");
+	arg = interp + strcspn(interp, " \t");
+	if (*arg) {
+		*arg++ = '\0';
+		arg += strspn(arg, " \t");
+	}
+	if (!*interp || !uproc_is_riscv_elf(interp))
+		return 1;
+	while (argv[argc])
+		argc++;
+	v = calloc(argc + 4, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[k++] = interp;
+	if (*arg)
+		v[k++] = arg;
+	v[k++] = (char *)path;
+	for (size_t i = 1; i < argc; i++)
+		v[k++] = argv[i];
+	v[k] = NULL;
+	fd = exec_riscv(p, interp, v, envp); /* returns only on failure: -errno */
+	free(v);
+	return fd;
+}
+
 SYSCALL(execve)
 {
 	char path[4096], self[4096];
@@ -199,6 +245,8 @@ SYSCALL(execve)
 		ret = -errno;
 	else if (uproc_is_riscv_elf(target))
 		ret = exec_riscv(p, target, argv, envp);
+	else if ((ret = exec_script(p, target, argv, envp)) != 1)
+		; /* a #! script run by a riscv64 interpreter: ret is execve's error */
 	else
 		ret = execve(target, argv, envp) ? -errno : 0;
 	free_strv(argv);
