@@ -64,6 +64,13 @@ def qemu(*args, env=None):
                           timeout=60, env=env)
 
 
+def same_as_qemu(prog, *args, out):
+    """Where qemu-riscv64 is installed, the reference prints the same."""
+    ref = qemu(prog, *args)
+    if ref is not None:
+        assert ref.stdout == out
+
+
 def test_argv_envp_auxv(progs):
     env = dict(os.environ, GASANG_TEST_VAR="from-host")
     r = subprocess.run([os.environ.get("GASANG") or str(ROOT / "build/src/gasang"), "exec",
@@ -127,6 +134,7 @@ def test_signals(progs):
                 "segv handler: sig=11 addr=0x10\n"
                 "after segv\n")
     assert r.stdout == expected
+    same_as_qemu(progs["sig"], out=r.stdout)
 
 
 def test_signal_death_exit_status(progs):
@@ -262,6 +270,7 @@ def test_threads(progs):
                             "cond: woke=1 distinct_tid=1\n"
                             "signal to thread: handled_on_target=1\n"
                             "fork from thread: child status=11\n")
+    same_as_qemu(progs["threads"], out=r.stdout)
 
 
 def test_exit_group_from_thread_ends_blocked_threads(progs):
@@ -274,6 +283,7 @@ def test_sockets_loopback(progs):
                         "udp: dgram from_loopback=1\n"
                         "scm_rights: via fd\n"
                         "epoll: events=1 data=1122334455667788 eventfd=3\n")
+    same_as_qemu(progs["net"], out=r.stdout)
 
 
 def test_cpubench_checksums_match_native(progs, tmp_path):
