@@ -286,6 +286,9 @@ static bool exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
 			/* SBI HSM (hart_stop, later restarted) may move the hart elsewhere. */
 			if (h->pc != at)
 				*npc = h->pc;
+			/* The host answered as firmware (also in --elf mode once the program left
+			 * M-mode without a trap handler): its SBI timer drives STIP from now on. */
+			c->host_fw = true;
 			trap_update_timers(h);
 			c->recheck = 1;
 			return true;
@@ -326,15 +329,14 @@ illegal:
 }
 
 /* Threaded dispatch: every handler ends with its own copy of fetch + decode + indirect jump,
- * which the host's branch predictor tracks per handler. */
+ * which the host's branch predictor tracks per handler. The budget, kick and recheck are
+ * budget is counted everywhere; kick and recheck are looked at on control transfers, page
+ * crossings and traps only (straight-line code within one page is at most 2048
+ * instructions). h->pc is stored only where a trap can happen. */
 #define DISPATCH()                                                                                 \
 	do {                                                                                       \
 		const uint8_t *p_;                                                                 \
 		uint16_t lo_;                                                                      \
-		if (unlikely(n >= budget ||                                                        \
-			     (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))          \
-			goto out;                                                                  \
-		h->pc = pc;                                                                        \
 		if (unlikely((pc & ~PG_MASK) != c->fetch_page))                                    \
 			goto slow_fetch;                                                           \
 		p_ = c->fetch_host + (pc & PG_MASK);                                               \
@@ -353,11 +355,30 @@ illegal:
 		goto *ops[insn & 0x7f];                                                            \
 	} while (0)
 
+#define CHECK()                                                                                    \
+	do {                                                                                       \
+		if (unlikely(n >= budget ||                                                        \
+			     (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))          \
+			goto out;                                                                  \
+	} while (0)
+
+/* After an instruction that cannot change control flow or machine state. */
 #define NEXT()                                                                                     \
 	do {                                                                                       \
 		x[0] = 0;                                                                          \
 		pc = npc;                                                                          \
+		if (unlikely(++n >= budget))                                                       \
+			goto out;                                                                  \
+		DISPATCH();                                                                        \
+	} while (0)
+
+/* After jumps, branches and system instructions. */
+#define NEXT_CHECKED()                                                                             \
+	do {                                                                                       \
+		x[0] = 0;                                                                          \
+		pc = npc;                                                                          \
 		n++;                                                                               \
+		CHECK();                                                                           \
 		DISPATCH();                                                                        \
 	} while (0)
 
@@ -384,9 +405,12 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 	bool smp = h->plat->nharts > 1;
 	uint32_t insn, raw;
 
+	CHECK();
 	DISPATCH();
 
 slow_fetch:
+	CHECK();
+	h->pc = pc;
 	if (!mmu_fetch(h, pc, &raw))
 		goto trapped;
 	if ((raw & 3) != 3) {
@@ -407,14 +431,14 @@ op_auipc:
 op_jal:
 	x[RD(insn)] = npc;
 	npc = pc + (uint64_t)imm_j(insn);
-	NEXT();
+	NEXT_CHECKED();
 op_jalr:
 	if (F3(insn))
 		goto illegal;
 	v = (x[RS1(insn)] + (uint64_t)imm_i(insn)) & ~1ULL;
 	x[RD(insn)] = npc;
 	npc = v;
-	NEXT();
+	NEXT_CHECKED();
 op_branch : {
 	bool ok;
 
@@ -422,11 +446,12 @@ op_branch : {
 		npc = pc + (uint64_t)imm_b(insn);
 	if (!ok)
 		goto illegal;
-	NEXT();
+	NEXT_CHECKED();
 }
 op_load : {
 	uint64_t va = x[RS1(insn)] + (uint64_t)imm_i(insn);
 
+	h->pc = pc;
 	switch (F3(insn)) {
 	case 0:
 		if (!core_load(h, va, 1, &v))
@@ -469,6 +494,7 @@ op_store : {
 	uint64_t va = x[RS1(insn)] + (uint64_t)imm_s(insn);
 	bool ok;
 
+	h->pc = pc;
 	switch (F3(insn)) {
 	case 0:
 		ok = core_store(h, va, 1, x[RS2(insn)]);
@@ -516,10 +542,12 @@ op_fence: /* FENCE, FENCE.I (nothing is cached from guest code) */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	NEXT();
 op_amo:
+	h->pc = pc;
 	if (!amo_exec(h, insn))
 		goto trapped;
 	NEXT();
 op_system:
+	h->pc = pc;
 	if (F3(insn)) {
 		bool ok;
 
@@ -531,8 +559,9 @@ op_system:
 	} else if (!exec_system(h, insn, &npc)) {
 		goto trapped;
 	}
-	NEXT();
+	NEXT_CHECKED();
 op_fp:
+	h->pc = pc;
 	if (!(h->mstatus & MS_FS))
 		goto illegal;
 	if (!fpu_exec(h, insn))
@@ -542,11 +571,13 @@ op_fp:
 
 op_illegal:
 illegal:
+	h->pc = pc;
 	hart_raise(h, EXC_ILLEGAL_INSN, raw);
 trapped:
 	x[0] = 0;
 	pc = h->pc;
 	n++;
+	CHECK();
 	DISPATCH();
 
 out:
