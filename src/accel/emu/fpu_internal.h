@@ -79,7 +79,9 @@ uint64_t fpu_round_pack(enum fpu_fmt fmt, bool sign, int exp, uint64_t sig, unsi
 			uint32_t *fl);
 
 /* Arithmetic, correctly rounded in every mode: the host FPU for RNE/RTZ/RDN/RUP, exact integer
- * arithmetic for RMM. c is used by FOP_FMA only, b not by FOP_SQRT. */
+ * arithmetic for RMM. c is used by FOP_FMA only, b not by FOP_SQRT. Like every function here
+ * it ORs the flags raised into *fl, which should hold the flags accumulated so far (fflags):
+ * the host path skips reading the host's flags when no new flag is possible (fpu_host.c). */
 uint64_t fpu_arith(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c,
 		   unsigned rm, uint32_t *fl);
 /* The exact integer implementation (any rm); exported for tests that cross-check it against
