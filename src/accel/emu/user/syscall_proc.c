@@ -29,6 +29,8 @@ static void clone_child(struct uproc *p, const uint64_t *a, int vfork_write_end)
 	uint64_t flags = a[0];
 	int32_t tid = gettid();
 
+	/* A forked child has only the thread that forked. */
+	__atomic_store_n(&p->nthreads, 1, __ATOMIC_RELEASE);
 	if (p->vfork_fd >= 0)
 		close(p->vfork_fd); /* our parent's vfork wait is not ours to hold */
 	p->vfork_fd = vfork_write_end;
@@ -47,7 +49,7 @@ static void clone_child(struct uproc *p, const uint64_t *a, int vfork_write_end)
 SYSCALL(clone)
 {
 	uint64_t flags = a[0];
-	int vpipe[2] = {-1, -1};
+	int vpipe[2] = {-1, -1}, err;
 	int32_t child;
 	char c;
 
@@ -59,12 +61,16 @@ SYSCALL(clone)
 		return -ENOSYS;
 	if ((flags & CLONE_VFORK) && pipe2(vpipe, O_CLOEXEC))
 		return -errno;
+	/* No other thread may be half-way through an address-space change when the child's
+	 * copy is taken. */
+	pthread_mutex_lock(&p->lock);
 	if ((flags & 0xff) == SIGCHLD)
 		child = fork();
 	else
 		child = (int32_t)syscall(SYS_clone, flags & 0xff, 0, NULL, NULL, 0);
+	err = errno;
+	pthread_mutex_unlock(&p->lock);
 	if (child < 0) {
-		int err = errno;
 		if (vpipe[0] >= 0) {
 			close(vpipe[0]);
 			close(vpipe[1]);
