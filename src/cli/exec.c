@@ -20,6 +20,7 @@ static void exec_usage(FILE *f)
 		   "processes (fork, execve of riscv64 or host programs), signals, terminals.\n"
 		   "\n"
 		   "  --argv0 NAME   argv[0] the program sees (default: PROG)\n"
+		   "  --strace       log every system call and its result on stderr\n"
 		   "  -h, --help     this help\n"
 		   "\n"
 		   "The exit status is the program's; 128+N when signal N ended it; 126 when PROG\n"
@@ -37,10 +38,12 @@ int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"argv0", required_argument, NULL, 'a'},
+	    {"strace", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *argv0 = NULL, *why;
+	bool strace = false;
 	struct uproc *p;
 	int c, ret;
 
@@ -49,6 +52,9 @@ int cmd_exec(int argc, char **argv)
 		switch (c) {
 		case 'a':
 			argv0 = optarg;
+			break;
+		case 's':
+			strace = true;
 			break;
 		case 'h':
 			exec_usage(stdout);
@@ -70,6 +76,7 @@ int cmd_exec(int argc, char **argv)
 		free(p);
 		return exec_fail("exec: address space", ret, NULL);
 	}
+	p->strace = strace;
 	ret = uproc_start(p, argv[optind], argv0, argc - optind, argv + optind, environ, &why);
 	if (ret) {
 		ret = exec_fail(argv[optind], ret, why);

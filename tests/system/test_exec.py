@@ -308,3 +308,10 @@ def test_script_with_riscv64_interpreter(busybox, tmp_path):
     r = run_gasang("exec", busybox, "sh", "-c", f"{script} a 'b c'; echo rc=$?",
                    check_status=0)
     assert r.stdout == "script: 2 a b c\nrc=7\n"
+
+
+def test_strace_option(progs):
+    r = run_gasang("exec", "--strace", progs["args"], "x", "5", check_status=5)
+    assert "argc=3\n" in r.stdout
+    calls = [line for line in r.stderr.splitlines() if "] syscall " in line]
+    assert any(" syscall 64 (0x1," in line for line in calls), r.stderr  # write(1, ...)

@@ -4,6 +4,7 @@
  * syscalls; files, memory, processes and signals have their own files. */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -687,6 +688,12 @@ void uproc_syscall(struct uproc *p)
 		return;
 	}
 	h->x[10] = (uint64_t)ret;
+	if (p->strace)
+		fprintf(stderr,
+			"gasang: [%d] syscall %llu (0x%llx, 0x%llx, 0x%llx, 0x%llx) = %lld\n",
+			gettid(), (unsigned long long)nr, (unsigned long long)a[0],
+			(unsigned long long)a[1], (unsigned long long)a[2],
+			(unsigned long long)a[3], (long long)ret);
 	t->sys_interrupted = ret == -EINTR && restartable(nr);
 	t->sys_pc = pc;
 	t->sys_a0 = a[0];

@@ -92,6 +92,7 @@ struct uproc {
 	 * cached translations. NULL in unit tests. */
 	void (*mem_changed)(struct uproc *p);
 	uint64_t nsyscalls;
+	bool strace; /* log every syscall and its result on stderr (gasang exec --strace) */
 };
 
 /* The calling host thread's guest thread: the one running on this host thread, else (unit
