@@ -131,6 +131,9 @@ def test_signals(progs):
                 "alarm: got=14\n"
                 "sa_restart: read=1 ticks=1\n"
                 "no restart: read=-1 eintr=1 ticks=2\n"
+                "sigwait: sig=12 from_self=1\n"
+                "sigwait: sig=17 child_ok=1 status=4\n"
+                "sigtimedwait timeout: 1 eagain=1\n"
                 "segv handler: sig=11 addr=0x10\n"
                 "after segv\n")
     assert r.stdout == expected

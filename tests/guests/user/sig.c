@@ -127,6 +127,26 @@ int main(int argc, char **argv)
 	n = interrupted_read(0, &err);
 	printf("no restart: read=%d eintr=%d ticks=%d\n", n, err == EINTR, (int)ticks);
 
+	/* sigwaitinfo: a blocked signal the program sent itself, then SIGCHLD from the kernel. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	kill(getpid(), SIGUSR2);
+	siginfo_t wi;
+	int ws = sigwaitinfo(&set, &wi);
+	printf("sigwait: sig=%d from_self=%d\n", ws, wi.si_pid == getpid());
+	pid_t cpid = fork();
+	if (cpid == 0)
+		_exit(4);
+	ws = sigwaitinfo(&set, &wi);
+	printf("sigwait: sig=%d child_ok=%d status=%d\n", ws, wi.si_pid == cpid, wi.si_status);
+	waitpid(cpid, NULL, 0);
+	struct timespec zero = {0, 0};
+	printf("sigtimedwait timeout: %d eagain=%d\n", sigtimedwait(&set, &wi, &zero) < 0,
+	       errno == EAGAIN);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
 	/* A fault becomes SIGSEGV; the handler escapes with siglongjmp. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_segv;

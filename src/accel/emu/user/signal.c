@@ -410,6 +410,50 @@ SYSCALL(rt_sigsuspend)
 	return -EINTR;
 }
 
+SYSCALL(rt_sigtimedwait)
+{
+	struct uthread *t = uthread_self(p);
+	const struct timespec *ts = NULL;
+	uint64_t set, ready;
+	uint8_t info[128];
+	siginfo_t si;
+	sigset_t hs;
+	int sig;
+
+	if (a[3] != 8)
+		return -EINVAL;
+	if (uproc_read(p, a[0], &set, 8))
+		return -EFAULT;
+	if (a[2] && !(ts = uproc_ptr(p, a[2], sizeof(*ts))))
+		return -EFAULT;
+	if (a[1] && !uproc_ptr(p, a[1], sizeof(info)))
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	/* Queued here already (raised by the program, or recorded by the host handler)? */
+	t->pending |= __atomic_exchange_n(&t->host_pending, 0, __ATOMIC_SEQ_CST);
+	ready = t->pending & set;
+	if (ready) {
+		sig = __builtin_ctzll(ready) + 1;
+		t->pending &= ~SIGBIT(sig);
+		fill_siginfo(p, sig, info);
+	} else {
+		/* Blocked signals stay pending in the host kernel (the mask is mirrored): wait
+		 * for them there. */
+		sigemptyset(&hs);
+		for (int s = 1; s <= UPROC_NSIG; s++) {
+			if ((set & SIGBIT(s)) && host_mirrorable(s))
+				sigaddset(&hs, s);
+		}
+		sig = sigtimedwait(&hs, &si, ts);
+		if (sig < 0)
+			return -errno;
+		memcpy(info, &si, sizeof(info)); /* asm-generic siginfo_t on both sides */
+	}
+	if (a[1])
+		uproc_write(p, a[1], info, sizeof(info));
+	return sig;
+}
+
 SYSCALL(rt_sigpending)
 {
 	struct uthread *t = uthread_self(p);

@@ -93,6 +93,7 @@ enum {
 	NR_rt_sigaction = 134,
 	NR_rt_sigprocmask = 135,
 	NR_rt_sigpending = 136,
+	NR_rt_sigtimedwait = 137,
 	NR_rt_sigreturn = 139,
 	NR_setpriority = 140,
 	NR_getpriority = 141,
@@ -569,6 +570,7 @@ static const sys_fn sys_table[NR_MAX] = {
     [NR_rt_sigaction] = sys_rt_sigaction,
     [NR_rt_sigprocmask] = sys_rt_sigprocmask,
     [NR_rt_sigpending] = sys_rt_sigpending,
+    [NR_rt_sigtimedwait] = sys_rt_sigtimedwait,
     [NR_rt_sigreturn] = sys_rt_sigreturn,
     [NR_setpriority] = sys_plain,
     [NR_getpriority] = sys_plain,
@@ -668,7 +670,8 @@ int64_t uproc_syscall_dispatch(struct uproc *p, uint64_t nr, const uint64_t a[6]
 static bool restartable(uint64_t nr)
 {
 	return nr != NR_nanosleep && nr != NR_clock_nanosleep && nr != NR_ppoll &&
-	       nr != NR_pselect6 && nr != NR_rt_sigsuspend && nr != NR_epoll_pwait;
+	       nr != NR_pselect6 && nr != NR_rt_sigsuspend && nr != NR_epoll_pwait &&
+	       nr != NR_rt_sigtimedwait;
 }
 
 void uproc_syscall(struct uproc *p)

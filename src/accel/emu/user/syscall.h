@@ -118,6 +118,7 @@ SYSCALL(rt_sigprocmask);
 SYSCALL(rt_sigreturn);
 SYSCALL(rt_sigsuspend);
 SYSCALL(rt_sigpending);
+SYSCALL(rt_sigtimedwait);
 SYSCALL(sigaltstack);
 SYSCALL(kill);
 SYSCALL(tkill);
