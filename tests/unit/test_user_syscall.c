@@ -16,6 +16,10 @@
 #include "accel/emu/user/uproc.h"
 
 enum {
+	NR_eventfd2 = 19,
+	NR_epoll_create1 = 20,
+	NR_epoll_ctl = 21,
+	NR_epoll_pwait = 22,
 	NR_fcntl = 25,
 	NR_openat = 56,
 	NR_close = 57,
@@ -88,6 +92,36 @@ static void test_io_and_faults(void **state)
 	assert_int_equal(sys(p, 9999, 0, 0, 0, 0), -ENOSYS);
 	assert_int_equal(sys(p, NR_close, fds[0], 0, 0, 0), 0);
 	close(fds[1]);
+}
+
+static void test_epoll_event_layout(void **state)
+{
+	struct uproc *p = *state;
+	/* riscv64 struct epoll_event: u32 events, 4 bytes of padding, u64 data at offset 8. */
+	uint8_t ev[16] = {0}, out[32];
+	uint64_t data = 0x1122334455667788ULL, one = 1, got;
+	uint32_t events;
+	int64_t ep = sys(p, NR_epoll_create1, 0, 0, 0, 0), efd = sys(p, NR_eventfd2, 0, 0, 0, 0);
+
+	assert_true(ep >= 0 && efd >= 0);
+	events = 1; /* EPOLLIN */
+	memcpy(ev, &events, 4);
+	memcpy(ev + 8, &data, 8);
+	assert_int_equal(uproc_write(p, BUF, ev, sizeof(ev)), 0);
+	assert_int_equal(sys(p, NR_epoll_ctl, (uint64_t)ep, 1, (uint64_t)efd, BUF), 0);
+	assert_int_equal(write((int)efd, &one, sizeof(one)), sizeof(one));
+	uint64_t a[6] = {(uint64_t)ep, BUF + 64, 2, 1000, 0, 8};
+	assert_int_equal(uproc_syscall_dispatch(p, NR_epoll_pwait, a), 1);
+	assert_int_equal(uproc_read(p, BUF + 64, out, sizeof(out)), 0);
+	memcpy(&events, out, 4);
+	memcpy(&got, out + 8, 8);
+	assert_int_equal(events, 1);
+	assert_int_equal(got, data);
+	/* An event array running off the guest space is refused before the host writes. */
+	a[1] = UPROC_TOP - 16;
+	assert_int_equal(uproc_syscall_dispatch(p, NR_epoll_pwait, a), -EFAULT);
+	close((int)ep);
+	close((int)efd);
 }
 
 static void test_stat_layout(void **state)
@@ -204,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_io_and_faults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stat_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_epoll_event_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_signal_frame_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_actions, setup, teardown),
