@@ -4,6 +4,7 @@
 #define GASANG_TESTS_RV_ASM_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accel/emu/cpu.h"
@@ -158,6 +159,9 @@ static inline struct rvt *rvt_new(void)
 	if (hart_init(&t->h, &t->p, 0))
 		abort();
 	hart_reset(&t->h, PRV_M, RAM_BASE);
+	/* GASANG_TEST_JIT=1: the same tests through the binary translator. */
+	if (getenv("GASANG_TEST_JIT") && hart_use_jit(&t->h, true))
+		abort();
 	return t;
 }
 
@@ -174,6 +178,7 @@ static inline void rvt_code(struct rvt *t, uint64_t gpa, const uint32_t *insn, s
 {
 	if (gmem_write(&t->m.mem, gpa, insn, n * 4))
 		abort();
+	hart_flush_code(&t->h); /* the host wrote guest code */
 }
 
 static inline void *rvt_ptr(struct rvt *t, uint64_t gpa)

@@ -65,6 +65,11 @@ struct core {
 	/* Reset into S-mode with a host SBI: the host plays M-mode firmware, and its SBI timer
 	 * drives STIP through stimecmp. */
 	bool host_fw;
+	/* Binary translator (jit/): NULL when the interpreter runs alone. */
+	struct jit *jit;
+	int64_t jit_budget; /* instructions left in this jit_run() */
+	uint64_t jit_gen;   /* bumped by TLB flushes: invalidates the jit's lookup cache */
+	int jit_dirty;	    /* a store hit translated code, or a flush was requested */
 };
 
 static inline struct core *core_of(const struct hart *h)
@@ -123,6 +128,21 @@ static inline bool stip_follows_timer(const struct hart *h)
 
 /* interp.c */
 uint64_t interp_run(struct hart *h, uint64_t budget);
+
+/* jit/jit.c: the translator's entry points for the rest of the core. */
+int jit_init(struct hart *h);
+void jit_free(struct hart *h);
+uint64_t jit_run(struct hart *h, uint64_t budget);
+/* A store to guest RAM at pa (slow path): drops translations of that page. */
+void jit_note_store(struct hart *h, uint64_t pa);
+/* Drops all translations before the next block runs (FENCE.I, remote fences). */
+void jit_request_flush(struct hart *h);
+
+/* Runs up to budget instructions with the translator when enabled, else the interpreter. */
+static inline uint64_t core_exec(struct hart *h, uint64_t budget)
+{
+	return core_of(h)->jit ? jit_run(h, budget) : interp_run(h, budget);
+}
 
 /* Fast paths: TLB hit for naturally aligned accesses, else the slow path. */
 static inline bool core_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val)

@@ -162,6 +162,12 @@ void hart_flush_tlb(struct hart *h);
  * a few instructions, or on waking from WFI) and kicks it. The caller may wait for
  * __atomic_load_n(&h->flush_pending, __ATOMIC_ACQUIRE) == 0 (not while h is halted). */
 void hart_remote_flush(struct hart *h);
+/* Selects the binary translator (on) or the interpreter alone (off) for this hart; from the
+ * hart's own thread, outside hart_run(). Returns 0 or -errno (no executable memory). */
+int hart_use_jit(struct hart *h, bool on);
+/* Drops all translated code of this hart (the host wrote guest code, e.g. a new mapping in
+ * the process VM). Any thread of the hart's own. */
+void hart_flush_code(struct hart *h);
 /* Prints pc, privilege, the integer registers and trap CSRs. */
 void hart_dump(const struct hart *h, FILE *f);
 

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "accel/accel.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "machine/machine.h"
 
@@ -54,6 +56,7 @@ void hart_free(struct hart *h)
 {
 	if (!h->core)
 		return;
+	jit_free(h);
 	pthread_cond_destroy(&h->wfi_cond);
 	pthread_mutex_destroy(&h->wfi_lock);
 	free(h->core);
@@ -125,6 +128,7 @@ static void hart_service(struct hart *h)
 	core_of(h)->recheck = 0;
 	if (__atomic_load_n(&h->flush_pending, __ATOMIC_ACQUIRE)) {
 		hart_flush_tlb(h);
+		jit_request_flush(h); /* a remote FENCE.I comes this way too */
 		__atomic_store_n(&h->flush_pending, 0, __ATOMIC_RELEASE);
 	}
 	trap_update_timers(h);
@@ -140,7 +144,7 @@ uint64_t hart_step(struct hart *h, uint64_t n)
 		uint64_t ran;
 
 		hart_service(h);
-		ran = interp_run(h, chunk);
+		ran = core_exec(h, chunk);
 		done += ran;
 		/* Stop early after a WFI or a kick; other early returns are check points. */
 		if (core_of(h)->wfi_exit || __atomic_load_n(&h->kick, __ATOMIC_ACQUIRE)) {
@@ -177,7 +181,7 @@ int hart_run(struct hart *h)
 			continue;
 		}
 		hart_service(h);
-		interp_run(h, RUN_BUDGET);
+		core_exec(h, RUN_BUDGET);
 		core_of(h)->wfi_exit = 0;
 	}
 	return 0;
@@ -218,6 +222,28 @@ static int emu_vcpu_run(struct vcpu *v)
 	return hart_run(h);
 }
 
+int hart_use_jit(struct hart *h, bool on)
+{
+	if (!on) {
+		jit_free(h);
+		return 0;
+	}
+	return jit_init(h);
+}
+
+static int emu_jit_vcpu_run(struct vcpu *v)
+{
+	struct hart *h = v->priv;
+	int ret;
+
+	if (!h)
+		return -EINVAL;
+	ret = hart_use_jit(h, true);
+	if (ret)
+		log_warn("emu: translator unavailable (%s): interpreting", strerror(-ret));
+	return emu_vcpu_run(v);
+}
+
 static void emu_vcpu_kick(struct vcpu *v)
 {
 	if (v->priv)
@@ -251,12 +277,12 @@ const struct accel_ops emu_interp_accel_ops = {
     .free = emu_free,
 };
 
-/* Until the translator lands, the default engine is the interpreter. */
+/* The default engine: the binary translator (jit/), with the interpreter for what it leaves. */
 const struct accel_ops emu_accel_ops = {
     .name = "emu",
     .init = emu_init,
     .vcpu_init = emu_vcpu_init,
-    .vcpu_run = emu_vcpu_run,
+    .vcpu_run = emu_jit_vcpu_run,
     .vcpu_kick = emu_vcpu_kick,
     .vcpu_dump = emu_vcpu_dump,
     .vcpu_free = emu_vcpu_free,

@@ -540,6 +540,8 @@ op_fence: /* FENCE, FENCE.I (nothing is cached from guest code) */
 		goto illegal;
 	if (smp && F3(insn) == 0)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (F3(insn) == 1 && c->jit)
+		jit_request_flush(h);
 	NEXT();
 op_amo:
 	h->pc = pc;

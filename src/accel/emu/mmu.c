@@ -27,6 +27,7 @@ void hart_flush_tlb(struct hart *h)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			c->tlb[a][i].tag = TLB_INVALID;
 	c->fetch_page = TLB_INVALID;
+	c->jit_gen++;
 }
 
 void mmu_flush_data(struct hart *h)
@@ -296,6 +297,8 @@ bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 		bool tohost = p->tohost_pa && ((pa ^ p->tohost_pa) & ~PG_MASK) == 0;
 
 		host_write(page + (pa & PG_MASK), size, val);
+		if (core_of(h)->jit)
+			jit_note_store(h, pa);
 		/* The tohost page never gets a store TLB entry, so every store there comes here. */
 		if (!tohost)
 			tlb_fill(h, ACC_STORE, va, page);
@@ -392,6 +395,8 @@ void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uin
 		hart_raise(h, write ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS, va);
 		return NULL;
 	}
+	if (write && core_of(h)->jit)
+		jit_note_store(h, pa);
 	*pa_out = pa;
 	return p;
 }

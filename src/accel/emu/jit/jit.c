@@ -1,0 +1,303 @@
+/* The translator's code cache and dispatcher: block lookup (per-hart lookup cache in front
+ * of a hash table), chaining, invalidation of pages written by the guest, full flushes. */
+#include "accel/emu/jit/jit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "base/log.h"
+#include "machine/machine.h"
+
+static void emit_trampolines(struct jit *j)
+{
+	struct emit e;
+
+	emit_init(&e, j->cache, 256);
+	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
+	/* After the call rsp = 8 mod 16; three pushes align it for helper calls in blocks. */
+	emit_push(&e, RBX);
+	emit_push(&e, R12);
+	emit_push(&e, RBP);
+	emit_mov_rr(&e, true, RBX, RDI);
+	emit_mov_rr(&e, true, R12, RSI);
+	emit_jmp_reg(&e, RDX);
+	j->exit = e.p;
+	emit_pop(&e, RBP);
+	emit_pop(&e, R12);
+	emit_pop(&e, RBX);
+	emit_ret(&e);
+	j->cache_top = j->cache + 256;
+}
+
+static void jit_flush_all(struct hart *h)
+{
+	struct jit *j = core_of(h)->jit;
+
+	for (unsigned i = 0; i < j->nmarked; i++)
+		j->page_head[j->marked[i]] = NULL;
+	j->nmarked = 0;
+	memset(j->hash, 0, sizeof(j->hash));
+	j->nblocks = 0;
+	j->cache_top = j->cache + 256;
+	j->flush_pending = false;
+	j->flushes++;
+	core_of(h)->jit_gen++;
+	core_of(h)->jit_dirty = 1;
+	if (j->debug)
+		log_warn("jit: hart %" PRIu64 ": code cache flushed", h->hartid);
+}
+
+int jit_init(struct hart *h)
+{
+	struct core *c = core_of(h);
+	const struct guest_mem *mem = &h->plat->m->mem;
+	struct jit *j;
+
+	if (c->jit)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->cache = mmap(NULL, JIT_CACHE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (j->cache == MAP_FAILED) {
+		free(j);
+		return -errno;
+	}
+	j->cache_end = j->cache + JIT_CACHE_SIZE;
+	for (int i = 0; i < mem->n; i++)
+		j->npages += mem->r[i].size >> PG_SHIFT;
+	j->page_map_bytes = (j->npages * sizeof(void *) + PG_MASK) & ~PG_MASK;
+	j->page_head =
+	    mmap(NULL, j->page_map_bytes ? j->page_map_bytes : PG_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
+	j->marked = calloc(JIT_MAX_BLOCKS, sizeof(*j->marked));
+	if (j->page_head == MAP_FAILED || !j->blocks || !j->marked) {
+		if (j->page_head != MAP_FAILED)
+			munmap(j->page_head, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
+		munmap(j->cache, JIT_CACHE_SIZE);
+		free(j->blocks);
+		free(j->marked);
+		free(j);
+		return -ENOMEM;
+	}
+	j->debug = getenv("GASANG_JIT_DEBUG") != NULL;
+	emit_trampolines(j);
+	c->jit = j;
+	c->jit_gen++;
+	return 0;
+}
+
+void jit_free(struct hart *h)
+{
+	struct core *c = core_of(h);
+	struct jit *j = c->jit;
+
+	if (!j)
+		return;
+	if (j->debug)
+		log_warn("jit: hart %" PRIu64 ": %" PRIu64 " translations, %" PRIu64
+			 " page invalidations, %" PRIu64 " flushes",
+			 h->hartid, j->translations, j->invalidations, j->flushes);
+	munmap(j->cache, JIT_CACHE_SIZE);
+	munmap(j->page_head, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
+	free(j->blocks);
+	free(j->marked);
+	free(j);
+	c->jit = NULL;
+}
+
+uint64_t jit_page_index(const struct hart *h, uint64_t pa)
+{
+	const struct guest_mem *mem = &h->plat->m->mem;
+	uint64_t base = 0;
+
+	for (int i = 0; i < mem->n; i++) {
+		const struct gmem_region *r = &mem->r[i];
+
+		if (pa - r->gpa < r->size)
+			return base + ((pa - r->gpa) >> PG_SHIFT);
+		base += r->size >> PG_SHIFT;
+	}
+	return UINT64_MAX;
+}
+
+/* Guest physical address of a host pointer into guest RAM. */
+static uint64_t host_to_pa(const struct hart *h, const uint8_t *p)
+{
+	const struct guest_mem *mem = &h->plat->m->mem;
+
+	for (int i = 0; i < mem->n; i++) {
+		const struct gmem_region *r = &mem->r[i];
+
+		if ((uintptr_t)(p - r->hva) < r->size)
+			return r->gpa + (uint64_t)(p - r->hva);
+	}
+	return UINT64_MAX;
+}
+
+/* A page gets its first block: no store TLB entry may point at it any more, so that every
+ * store to it takes the slow path, which invalidates the page's translations. */
+static void jit_mark_page(struct hart *h, uint64_t idx, const uint8_t *host_page)
+{
+	struct core *c = core_of(h);
+	struct jit *j = c->jit;
+
+	j->marked[j->nmarked++] = idx;
+	for (unsigned i = 0; i < TLB_SIZE; i++) {
+		struct tlb_entry *e = &c->tlb[ACC_STORE][i];
+
+		if (e->tag != TLB_INVALID &&
+		    (uintptr_t)(e->tag + e->addend) == (uintptr_t)host_page)
+			e->tag = TLB_INVALID;
+	}
+}
+
+void jit_note_store(struct hart *h, uint64_t pa)
+{
+	struct core *c = core_of(h);
+	struct jit *j = c->jit;
+	uint64_t idx = jit_page_index(h, pa);
+	struct jit_block *b;
+
+	if (idx == UINT64_MAX || !j->page_head[idx])
+		return;
+	for (b = j->page_head[idx]; b; b = b->pnext) {
+		struct jit_block **pp = &j->hash[(b->vpc ^ (b->pa >> PG_SHIFT)) % JIT_HASH_SIZE];
+
+		while (*pp && *pp != b)
+			pp = &(*pp)->hnext;
+		if (*pp)
+			*pp = b->hnext;
+		b->valid = false;
+	}
+	j->page_head[idx] = NULL;
+	j->invalidations++;
+	c->jit_gen++;	  /* drop lookup-cache entries of the page's blocks */
+	c->jit_dirty = 1; /* the running block may be one of them: leave it */
+}
+
+void jit_request_flush(struct hart *h)
+{
+	struct core *c = core_of(h);
+
+	if (c->jit) {
+		c->jit->flush_pending = true;
+		c->jit_dirty = 1;
+	}
+}
+
+void hart_flush_code(struct hart *h)
+{
+	jit_request_flush(h);
+}
+
+static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa,
+				       const uint8_t *page)
+{
+	struct jit *j = core_of(h)->jit;
+	uint64_t idx = jit_page_index(h, pa);
+	struct jit_block *b;
+	uint64_t hv = (vpc ^ (pa >> PG_SHIFT)) % JIT_HASH_SIZE;
+
+	if (j->nblocks == JIT_MAX_BLOCKS ||
+	    (uint64_t)(j->cache_end - j->cache_top) < JIT_BLOCK_ROOM)
+		jit_flush_all(h);
+	b = &j->blocks[j->nblocks++];
+	memset(b, 0, sizeof(*b));
+	b->vpc = vpc;
+	b->pa = pa;
+	b->code = j->cache_top;
+	b->ninsn = jit_translate(h, b, page);
+	j->translations++;
+	b->valid = true;
+	b->hnext = j->hash[hv];
+	j->hash[hv] = b;
+	if (!j->page_head[idx])
+		jit_mark_page(h, idx, page);
+	b->pnext = j->page_head[idx];
+	j->page_head[idx] = b;
+	if (j->debug)
+		log_warn("jit: block %016" PRIx64 " (pa %" PRIx64 "): %u insns, %zu bytes", vpc, pa,
+			 b->ninsn, (size_t)(j->cache_top - b->code));
+	return b;
+}
+
+/* The block at h->pc, translated if needed. NULL when fetching raised an exception. */
+static struct jit_block *jit_lookup(struct hart *h)
+{
+	struct core *c = core_of(h);
+	struct jit *j = c->jit;
+	uint64_t pc = h->pc, pa;
+	struct jit_lc_entry *l = &j->lc[(pc >> 1) % JIT_LC_SIZE];
+	struct tlb_entry *te;
+	struct jit_block *b;
+	const uint8_t *page;
+	uint32_t insn;
+
+	if (l->vpc == pc && l->gen == c->jit_gen)
+		return l->b;
+	/* Checks fetch permission for the current privilege and fills the fetch TLB. */
+	if (!mmu_fetch(h, pc, &insn))
+		return NULL;
+	te = &c->tlb[ACC_FETCH][(pc >> PG_SHIFT) & (TLB_SIZE - 1)];
+	page = (const uint8_t *)(uintptr_t)((pc & ~PG_MASK) + te->addend);
+	pa = host_to_pa(h, page) + (pc & PG_MASK);
+	if (te->tag != (pc & ~PG_MASK) || jit_page_index(h, pa) == UINT64_MAX)
+		return &j->interp_block; /* cannot happen: fetches come from RAM pages */
+	for (b = j->hash[(pc ^ (pa >> PG_SHIFT)) % JIT_HASH_SIZE]; b; b = b->hnext)
+		if (b->vpc == pc && b->pa == pa)
+			break;
+	if (!b)
+		b = jit_new_block(h, pc, pa, page);
+	l->vpc = pc;
+	l->gen = c->jit_gen;
+	l->b = b;
+	return b;
+}
+
+uint64_t jit_run(struct hart *h, uint64_t budget)
+{
+	struct core *c = core_of(h);
+	struct jit *j = c->jit;
+
+	c->jit_budget = (int64_t)budget;
+	while (c->jit_budget > 0) {
+		struct jit_block *b;
+		uint64_t r, flushes;
+
+		if (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))
+			break;
+		if (j->flush_pending)
+			jit_flush_all(h);
+		b = jit_lookup(h);
+		if (!b) {
+			/* Fetching raised (and took) the exception: it counts as an instruction,
+			 * as in the interpreter. */
+			h->instret++;
+			c->jit_budget--;
+			continue;
+		}
+		if (b->ninsn == 0 || c->jit_budget < b->ninsn) {
+			uint64_t ran = interp_run(h, b->ninsn ? (uint64_t)c->jit_budget : 1);
+
+			c->jit_budget -= (int64_t)ran;
+			if (!ran || c->wfi_exit)
+				break;
+			continue;
+		}
+		c->jit_dirty = 0;
+		r = j->enter(h, c, b->code);
+		if (!r || c->jit_dirty || j->flush_pending || !c->jit_budget)
+			continue;
+		/* A static exit to the same page: link it to its target. */
+		flushes = j->flushes;
+		b = jit_lookup(h);
+		if (b && b->ninsn && j->flushes == flushes && !c->jit_dirty)
+			emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+	}
+	return budget - (uint64_t)c->jit_budget;
+}

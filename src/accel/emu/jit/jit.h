@@ -1,0 +1,66 @@
+/* The binary translator's private interface: translated blocks, the per-hart code cache,
+ * the dispatcher (jit.c) and the RISC-V -> x86-64 block translator (translate.c). */
+#ifndef GASANG_ACCEL_EMU_JIT_JIT_H
+#define GASANG_ACCEL_EMU_JIT_JIT_H
+
+#include "accel/emu/core.h"
+#include "accel/emu/jit/emit.h"
+
+#define JIT_CACHE_SIZE (16ULL << 20) /* bytes of host code per hart */
+#define JIT_MAX_BLOCKS (1U << 16)
+#define JIT_HASH_SIZE  (1U << 14)
+#define JIT_LC_SIZE    (1U << 12)  /* per-hart lookup cache entries */
+#define JIT_MAX_INSNS  64	   /* guest instructions per block */
+#define JIT_BLOCK_ROOM (24U << 10) /* code bytes a block may need at most */
+
+/* One translated guest basic block. Key: (guest virtual pc, physical address of pc). The
+ * code does not depend on the privilege level or the page tables: loads and stores go
+ * through the soft TLB (which is flushed on every change), and every instruction whose
+ * behaviour depends on privilege or CSRs is left to the interpreter. */
+struct jit_block {
+	uint64_t vpc, pa;
+	uint8_t *code;
+	struct jit_block *hnext; /* hash chain */
+	struct jit_block *pnext; /* blocks on the same physical page */
+	uint32_t ninsn;		 /* 0: the first instruction is run by the interpreter */
+	bool valid;
+};
+
+struct jit_lc_entry {
+	uint64_t vpc, gen;
+	struct jit_block *b;
+};
+
+struct jit {
+	uint8_t *cache, *cache_top, *cache_end;
+	/* uint64_t enter(struct hart *h, struct core *c, void *code): runs translated code
+	 * until it jumps to exit. Returns 0, or the address of a chainable jump's rel32. */
+	uint64_t (*enter)(struct hart *h, struct core *c, const void *code);
+	uint8_t *exit;
+	struct jit_block *blocks;
+	unsigned nblocks;
+	struct jit_block *hash[JIT_HASH_SIZE];
+	/* Per page of guest RAM: the blocks translated from it (the "has code" map). */
+	struct jit_block **page_head;
+	uint64_t npages, page_map_bytes;
+	uint64_t *marked; /* indexes of pages with code, to clear them on a flush */
+	unsigned nmarked;
+	struct jit_lc_entry lc[JIT_LC_SIZE];
+	struct jit_block interp_block; /* ninsn 0: run by the interpreter */
+	bool flush_pending;
+	uint64_t flushes, translations, invalidations;
+	bool debug; /* GASANG_JIT_DEBUG: log translations and flushes */
+};
+
+/* jit.c */
+int jit_init(struct hart *h);
+void jit_free(struct hart *h);
+uint64_t jit_run(struct hart *h, uint64_t budget);
+/* Index of the RAM page holding pa in page_head, or UINT64_MAX. */
+uint64_t jit_page_index(const struct hart *h, uint64_t pa);
+
+/* translate.c: translates the block at (vpc, pa) from host bytes at code (the start of the
+ * guest page, host mapping). Returns the number of guest instructions translated. */
+unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page);
+
+#endif

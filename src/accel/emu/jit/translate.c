@@ -1,0 +1,571 @@
+/* RISC-V -> x86-64 block translator. Guest registers stay in struct hart (rbx = hart,
+ * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, loads
+ * and stores (soft-TLB fast path inline, C helper on a miss), ending after a branch or jump,
+ * at the page end, after JIT_MAX_INSNS, or before an instruction it does not translate
+ * (CSR, FP, AMO, system, fences...), which the interpreter then executes.
+ *
+ * Accounting: the entry adds the block's length n to instret and takes it from the budget;
+ * an exit after instruction k (trap or code write) gives back n - k - 1. Precise state: the
+ * guest pc is stored before every helper call that may trap. */
+#include <stddef.h>
+
+#include "accel/emu/jit/jit.h"
+
+#define RD(i)  (((i) >> 7) & 31)
+#define RS1(i) (((i) >> 15) & 31)
+#define RS2(i) (((i) >> 20) & 31)
+#define F3(i)  (((i) >> 12) & 7)
+#define F7(i)  ((i) >> 25)
+
+#define OFF_X(r)    ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define OFF_PC	    ((int32_t)offsetof(struct hart, pc))
+#define OFF_INSTRET ((int32_t)offsetof(struct hart, instret))
+#define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
+#define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
+#define OFF_BUDGET  ((int32_t)offsetof(struct core, jit_budget))
+#define OFF_TLB(a)                                                                                 \
+	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
+
+_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
+
+struct tctx {
+	struct emit e;
+	struct jit *j;
+	uint64_t pc0;
+	unsigned n;
+	uint8_t *tail_jumps[2 * JIT_MAX_INSNS];
+	unsigned ntail;
+};
+
+/* C helpers called from translated code. */
+static bool helper_load(struct hart *h, uint64_t va, unsigned info)
+{
+	unsigned f3 = info & 7, rd = info >> 8;
+	uint64_t v;
+
+	if (!mmu_load_slow(h, va, 1U << (f3 & 3), &v))
+		return false;
+	switch (f3) {
+	case 0:
+		v = (uint64_t)(int64_t)(int8_t)v;
+		break;
+	case 1:
+		v = (uint64_t)(int64_t)(int16_t)v;
+		break;
+	case 2:
+		v = sext32(v);
+		break;
+	}
+	if (rd)
+		h->x[rd] = v;
+	return true;
+}
+
+static int helper_store(struct hart *h, uint64_t va, uint64_t val, unsigned size)
+{
+	if (!mmu_store_slow(h, va, size, val))
+		return 0;
+	return core_of(h)->jit_dirty ? 2 : 1;
+}
+
+/* op: funct3 of DIV/DIVU/REM/REMU, | 8 for the W forms. */
+static uint64_t helper_div(uint64_t a, uint64_t b, unsigned op)
+{
+	if (op & 8) {
+		int32_t x = (int32_t)a, y = (int32_t)b;
+		uint32_t ux = (uint32_t)a, uy = (uint32_t)b;
+
+		switch (op & 7) {
+		case 4:
+			return !y			     ? UINT64_MAX
+			       : (x == INT32_MIN && y == -1) ? sext32(ux)
+							     : sext32((uint32_t)(x / y));
+		case 5:
+			return uy ? sext32(ux / uy) : UINT64_MAX;
+		case 6:
+			return !y			     ? sext32(ux)
+			       : (x == INT32_MIN && y == -1) ? 0
+							     : sext32((uint32_t)(x % y));
+		default:
+			return uy ? sext32(ux % uy) : sext32(ux);
+		}
+	}
+	int64_t x = (int64_t)a, y = (int64_t)b;
+
+	switch (op & 7) {
+	case 4:
+		return !y ? UINT64_MAX : (x == INT64_MIN && y == -1) ? a : (uint64_t)(x / y);
+	case 5:
+		return b ? a / b : UINT64_MAX;
+	case 6:
+		return !y ? a : (x == INT64_MIN && y == -1) ? 0 : (uint64_t)(x % y);
+	default:
+		return b ? a % b : a;
+	}
+}
+
+/* Whether the expanded instruction is one the translator handles. */
+static bool translatable(uint32_t i)
+{
+	unsigned f3 = F3(i), f7 = F7(i);
+
+	switch (i & 0x7f) {
+	case 0x37:
+	case 0x17:
+	case 0x6f:
+		return true;
+	case 0x67:
+		return f3 == 0;
+	case 0x63:
+		return f3 != 2 && f3 != 3;
+	case 0x03:
+		return f3 != 7;
+	case 0x23:
+		return f3 <= 3;
+	case 0x13:
+		if (f3 == 1)
+			return (i >> 26) == 0;
+		if (f3 == 5)
+			return (i >> 26) == 0 || (i >> 26) == 0x10;
+		return true;
+	case 0x1b:
+		if (f3 == 0)
+			return true;
+		if (f3 == 1)
+			return f7 == 0;
+		return f3 == 5 && (f7 == 0 || f7 == 0x20);
+	case 0x33:
+		return f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5));
+	case 0x3b:
+		if (f7 == 0)
+			return f3 == 0 || f3 == 1 || f3 == 5;
+		if (f7 == 0x20)
+			return f3 == 0 || f3 == 5;
+		return f7 == 1 && (f3 == 0 || f3 >= 4);
+	}
+	return false;
+}
+
+static void load_x(struct tctx *t, int reg, unsigned r)
+{
+	if (r)
+		emit_mov_rm(&t->e, true, reg, MEM(RBX, OFF_X(r)));
+	else
+		emit_alu_rr(&t->e, false, ALU_XOR, reg, reg);
+}
+
+static void store_x(struct tctx *t, unsigned r, int reg)
+{
+	if (r)
+		emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), reg);
+}
+
+static void set_pc(struct tctx *t, uint64_t pc)
+{
+	emit_mov_ri(&t->e, RAX, pc);
+	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
+}
+
+/* Exit to a static target: chainable (a jmp later patched to the target block) when the
+ * target is on the block's page, so both lie on the same physical page. */
+static void exit_static(struct tctx *t, uint64_t target)
+{
+	uint8_t *field = NULL;
+
+	if (((target ^ t->pc0) & ~PG_MASK) == 0)
+		field = emit_jmp(&t->e, NULL);
+	set_pc(t, target);
+	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
+	emit_jmp(&t->e, t->j->exit);
+}
+
+/* Exit after instruction k when a helper raised (pc set by the trap) or after a write to
+ * translated code (pc = next). */
+static void exit_after(struct tctx *t, unsigned k, uint64_t next)
+{
+	if (next)
+		set_pc(t, next);
+	emit_mov_ri(&t->e, RCX, k + 1);
+	if (t->ntail < sizeof(t->tail_jumps) / sizeof(t->tail_jumps[0]))
+		t->tail_jumps[t->ntail++] = emit_jmp(&t->e, NULL);
+}
+
+/* rsi = effective address; rax = TLB index * 16; flags = tag compare. */
+static uint8_t *tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm, unsigned size)
+{
+	load_x(t, RSI, rs1);
+	if (imm)
+		emit_alu_ri(&t->e, true, ALU_ADD, RSI, imm);
+	emit_mov_rr(&t->e, true, RAX, RSI);
+	emit_shift_ri(&t->e, true, SH_SHR, RAX, PG_SHIFT);
+	emit_alu_ri(&t->e, false, ALU_AND, RAX, TLB_SIZE - 1);
+	emit_shift_ri(&t->e, false, SH_SHL, RAX, 4);
+	emit_mov_rr(&t->e, true, RCX, RSI);
+	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
+	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
+	return emit_jcc(&t->e, CC_NE, NULL);
+}
+
+static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
+{
+	unsigned f3 = F3(i), size = 1U << (f3 & 3);
+	uint8_t *slow, *done, *ok;
+
+	slow = tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
+	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+	if (size == 8)
+		emit_mov_rm(&t->e, true, RAX, MEM(RSI, 0));
+	else
+		emit_load_ext(&t->e, size, f3 < 4, RAX, MEM(RSI, 0));
+	store_x(t, RD(i), RAX);
+	done = emit_jmp(&t->e, NULL);
+	if (slow)
+		emit_patch_rel32(slow, t->e.p);
+	set_pc(t, pc);
+	emit_mov_rr(&t->e, true, RDI, RBX);
+	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
+	emit_call_abs(&t->e, (const void *)helper_load);
+	emit_test_rr(&t->e, false, RAX, RAX);
+	ok = emit_jcc(&t->e, CC_NE, NULL);
+	exit_after(t, k, 0);
+	if (ok)
+		emit_patch_rel32(ok, t->e.p);
+	if (done)
+		emit_patch_rel32(done, t->e.p);
+}
+
+static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
+{
+	unsigned size = 1U << F3(i);
+	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
+	uint8_t *slow, *done, *ok, *clean;
+
+	slow = tlb_check(t, ACC_STORE, RS1(i), imm, size);
+	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
+	load_x(t, RDX, RS2(i));
+	if (size >= 4)
+		emit_mov_mr(&t->e, size == 8, MEMX(RSI, RCX, 0), RDX);
+	else
+		emit_mov_mr_narrow(&t->e, size, MEMX(RSI, RCX, 0), RDX);
+	done = emit_jmp(&t->e, NULL);
+	if (slow)
+		emit_patch_rel32(slow, t->e.p);
+	set_pc(t, pc);
+	emit_mov_rr(&t->e, true, RDI, RBX);
+	load_x(t, RDX, RS2(i));
+	emit_mov_ri(&t->e, RCX, size);
+	emit_call_abs(&t->e, (const void *)helper_store);
+	emit_alu_ri(&t->e, false, ALU_CMP, RAX, 1);
+	clean = emit_jcc(&t->e, CC_E, NULL);
+	ok = emit_jcc(&t->e, CC_A, NULL);
+	exit_after(t, k, 0); /* 0: trapped */
+	if (ok)
+		emit_patch_rel32(ok, t->e.p);
+	exit_after(t, k, next); /* 2: wrote translated code */
+	if (clean)
+		emit_patch_rel32(clean, t->e.p);
+	if (done)
+		emit_patch_rel32(done, t->e.p);
+}
+
+static void tr_opimm(struct tctx *t, uint32_t i)
+{
+	int32_t imm = (int32_t)i >> 20;
+	unsigned sh = (i >> 20) & 63;
+	struct emit *e = &t->e;
+
+	load_x(t, RAX, RS1(i));
+	switch (F3(i)) {
+	case 0:
+		emit_alu_ri(e, true, ALU_ADD, RAX, imm);
+		break;
+	case 1:
+		emit_shift_ri(e, true, SH_SHL, RAX, sh);
+		break;
+	case 2:
+	case 3:
+		emit_alu_ri(e, true, ALU_CMP, RAX, imm);
+		emit_setcc(e, F3(i) == 2 ? CC_L : CC_B, RAX);
+		break;
+	case 4:
+		emit_alu_ri(e, true, ALU_XOR, RAX, imm);
+		break;
+	case 5:
+		emit_shift_ri(e, true, (i >> 26) ? SH_SAR : SH_SHR, RAX, sh);
+		break;
+	case 6:
+		emit_alu_ri(e, true, ALU_OR, RAX, imm);
+		break;
+	default:
+		emit_alu_ri(e, true, ALU_AND, RAX, imm);
+		break;
+	}
+	store_x(t, RD(i), RAX);
+}
+
+static void tr_opimm32(struct tctx *t, uint32_t i)
+{
+	unsigned sh = (i >> 20) & 31;
+
+	load_x(t, RAX, RS1(i));
+	if (F3(i) == 0)
+		emit_alu_ri(&t->e, false, ALU_ADD, RAX, (int32_t)i >> 20);
+	else if (F3(i) == 1)
+		emit_shift_ri(&t->e, false, SH_SHL, RAX, sh);
+	else
+		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, RAX, sh);
+	emit_movsxd(&t->e, RAX, RAX);
+	store_x(t, RD(i), RAX);
+}
+
+/* OP and OP-32 (w): rax = rs1, rcx = rs2. */
+static void tr_op(struct tctx *t, uint32_t i, bool w)
+{
+	unsigned f3 = F3(i), f7 = F7(i);
+	struct emit *e = &t->e;
+	int res = RAX;
+
+	load_x(t, RAX, RS1(i));
+	load_x(t, RCX, RS2(i));
+	if (f7 == 1 && f3 >= 4) {
+		emit_mov_rr(e, true, RDI, RAX);
+		emit_mov_rr(e, true, RSI, RCX);
+		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
+		emit_call_abs(e, (const void *)helper_div);
+	} else if (f7 == 1) {
+		switch (f3) {
+		case 0:
+			emit_imul_rr(e, !w, RAX, RCX);
+			break;
+		case 1:
+			emit_mul1(e, true, RCX);
+			res = RDX;
+			break;
+		case 2: /* mulhsu = mulhu(a, b) - (a < 0 ? b : 0) */
+			emit_mov_rr(e, true, RSI, RAX);
+			emit_mul1(e, false, RCX);
+			emit_mov_rr(e, true, RAX, RSI);
+			emit_shift_ri(e, true, SH_SAR, RAX, 63);
+			emit_alu_rr(e, true, ALU_AND, RAX, RCX);
+			emit_alu_rr(e, true, ALU_SUB, RDX, RAX);
+			res = RDX;
+			break;
+		default:
+			emit_mul1(e, false, RCX);
+			res = RDX;
+			break;
+		}
+	} else {
+		switch (f3) {
+		case 0:
+			emit_alu_rr(e, !w, f7 ? ALU_SUB : ALU_ADD, RAX, RCX);
+			break;
+		case 1:
+			emit_shift_cl(e, !w, SH_SHL, RAX);
+			break;
+		case 2:
+		case 3:
+			emit_alu_rr(e, true, ALU_CMP, RAX, RCX);
+			emit_setcc(e, f3 == 2 ? CC_L : CC_B, RAX);
+			break;
+		case 4:
+			emit_alu_rr(e, true, ALU_XOR, RAX, RCX);
+			break;
+		case 5:
+			emit_shift_cl(e, !w, f7 ? SH_SAR : SH_SHR, RAX);
+			break;
+		case 6:
+			emit_alu_rr(e, true, ALU_OR, RAX, RCX);
+			break;
+		default:
+			emit_alu_rr(e, true, ALU_AND, RAX, RCX);
+			break;
+		}
+	}
+	if (w && !(f7 == 1 && f3 >= 4))
+		emit_movsxd(e, res, res);
+	store_x(t, RD(i), res);
+}
+
+static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
+{
+	static const enum x86_cc cc[8] = {CC_E, CC_NE, CC_E, CC_E, CC_L, CC_GE, CC_B, CC_AE};
+	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) |
+				((i >> 20) & 0x7e0) | ((i >> 7) & 0x1e));
+	uint8_t *taken;
+
+	load_x(t, RAX, RS1(i));
+	load_x(t, RCX, RS2(i));
+	emit_alu_rr(&t->e, true, ALU_CMP, RAX, RCX);
+	taken = emit_jcc(&t->e, cc[F3(i)], NULL);
+	exit_static(t, next);
+	if (taken)
+		emit_patch_rel32(taken, t->e.p);
+	exit_static(t, pc + (uint64_t)off);
+}
+
+static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
+{
+	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) |
+				((i >> 9) & 0x800) | ((i >> 20) & 0x7fe));
+
+	if (RD(i)) {
+		emit_mov_ri(&t->e, RAX, next);
+		store_x(t, RD(i), RAX);
+	}
+	exit_static(t, pc + (uint64_t)off);
+}
+
+static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
+{
+	load_x(t, RAX, RS1(i));
+	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
+	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);
+	if (RD(i)) {
+		emit_mov_ri(&t->e, RCX, next);
+		store_x(t, RD(i), RCX);
+	}
+	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
+	emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_jmp(&t->e, t->j->exit);
+}
+
+/* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
+ * control transfer. */
+static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens, bool *ends)
+{
+	unsigned n = 0;
+
+	*ends = false;
+	while (n < JIT_MAX_INSNS) {
+		unsigned off = (unsigned)(pc & PG_MASK);
+		uint16_t lo;
+		uint32_t insn;
+
+		memcpy(&lo, page + off, 2);
+		if ((lo & 3) != 3) {
+			insn = rvc_table[lo];
+			lens[n] = 2;
+		} else {
+			if (off > PG_SIZE - 4)
+				break; /* crosses the page: left to the interpreter */
+			memcpy(&insn, page + off, 4);
+			lens[n] = 4;
+		}
+		if (!translatable(insn))
+			break;
+		insns[n++] = insn;
+		pc += lens[n - 1];
+		if ((insn & 0x7f) == 0x63 || (insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67) {
+			*ends = true;
+			break;
+		}
+		if ((pc & PG_MASK) == 0)
+			break;
+	}
+	return n;
+}
+
+unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
+{
+	struct jit *j = core_of(h)->jit;
+	struct tctx t = {.j = j, .pc0 = b->vpc};
+	uint32_t insns[JIT_MAX_INSNS];
+	uint8_t lens[JIT_MAX_INSNS];
+	uint64_t pc = b->vpc;
+	uint8_t *bail = NULL, *nobudget = NULL;
+	bool ends;
+	unsigned n = scan(page, pc, insns, lens, &ends);
+
+	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
+	t.n = n;
+	if (n) {
+		/* Entry: interrupts/kick, then the budget. */
+		emit_mov_rm(&t.e, false, RAX, MEM(RBX, OFF_KICK));
+		emit_alu_rm(&t.e, false, ALU_OR, RAX, MEM(R12, OFF_RECHECK));
+		bail = emit_jcc(&t.e, CC_NE, NULL);
+		emit_alu_mi(&t.e, true, ALU_CMP, MEM(R12, OFF_BUDGET), (int32_t)n);
+		nobudget = emit_jcc(&t.e, CC_L, NULL);
+		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
+		emit_alu_mi(&t.e, true, ALU_ADD, MEM(RBX, OFF_INSTRET), (int32_t)n);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = insns[k];
+		uint64_t next = pc + lens[k];
+
+		switch (i & 0x7f) {
+		case 0x37:
+			if (RD(i))
+				emit_mov_mi(&t.e, MEM(RBX, OFF_X(RD(i))),
+					    (int32_t)(i & 0xfffff000U));
+			break;
+		case 0x17:
+			if (RD(i)) {
+				emit_mov_ri(&t.e, RAX, pc + sext32(i & 0xfffff000U));
+				store_x(&t, RD(i), RAX);
+			}
+			break;
+		case 0x6f:
+			tr_jal(&t, i, pc, next);
+			break;
+		case 0x67:
+			tr_jalr(&t, i, next);
+			break;
+		case 0x63:
+			tr_branch(&t, i, pc, next);
+			break;
+		case 0x03:
+			tr_load(&t, i, k, pc);
+			break;
+		case 0x23:
+			tr_store(&t, i, k, pc, next);
+			break;
+		case 0x13:
+			if (RD(i))
+				tr_opimm(&t, i);
+			break;
+		case 0x1b:
+			if (RD(i))
+				tr_opimm32(&t, i);
+			break;
+		case 0x33:
+		case 0x3b:
+			if (RD(i))
+				tr_op(&t, i, (i & 0x7f) == 0x3b);
+			break;
+		}
+		pc = next;
+	}
+	if (n && !ends)
+		exit_static(&t, pc);
+	if (n) {
+		/* Early exits after instruction k (rcx = k + 1): give back n - k - 1. */
+		uint8_t *p = t.e.p;
+
+		emit_mov_ri(&t.e, RDX, n);
+		emit_alu_rr(&t.e, true, ALU_SUB, RDX, RCX);
+		emit_mov_rm(&t.e, true, RAX, MEM(RBX, OFF_INSTRET));
+		emit_alu_rr(&t.e, true, ALU_SUB, RAX, RDX);
+		emit_mov_mr(&t.e, true, MEM(RBX, OFF_INSTRET), RAX);
+		emit_mov_rm(&t.e, true, RAX, MEM(R12, OFF_BUDGET));
+		emit_alu_rr(&t.e, true, ALU_ADD, RAX, RDX);
+		emit_mov_mr(&t.e, true, MEM(R12, OFF_BUDGET), RAX);
+		emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
+		emit_jmp(&t.e, j->exit);
+		for (unsigned m = 0; m < t.ntail; m++)
+			if (t.tail_jumps[m])
+				emit_patch_rel32(t.tail_jumps[m], p);
+		if (nobudget)
+			emit_patch_rel32(nobudget, t.e.p);
+		if (bail)
+			emit_patch_rel32(bail, t.e.p);
+	}
+	/* Entry bail-out (and the whole block when n == 0): resume at the block's pc. */
+	set_pc(&t, b->vpc);
+	emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
+	emit_jmp(&t.e, j->exit);
+	if (t.e.overflow)
+		return 0; /* cannot happen: JIT_BLOCK_ROOM is reserved */
+	j->cache_top = t.e.p;
+	return n;
+}
