@@ -9,6 +9,9 @@
 #include "base/util.h"
 #include "cli/cli.h"
 
+/* The engine of gasang exec when neither --accel nor $GASANG_EXEC_ACCEL chooses. */
+#define EXEC_DEFAULT_ACCEL "emu-interp"
+
 extern char **environ;
 
 static void exec_usage(FILE *f)
@@ -21,6 +24,8 @@ static void exec_usage(FILE *f)
 		   "\n"
 		   "  --argv0 NAME   argv[0] the program sees (default: PROG)\n"
 		   "  --strace       log every system call and its result on stderr\n"
+		   "  --accel ENGINE emu (binary translator) or emu-interp (interpreter);\n"
+		   "                 default: $GASANG_EXEC_ACCEL, else " EXEC_DEFAULT_ACCEL "\n"
 		   "  -h, --help     this help\n"
 		   "\n"
 		   "The exit status is the program's; 128+N when signal N ended it; 126 when PROG\n"
@@ -39,11 +44,13 @@ int cmd_exec(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"argv0", required_argument, NULL, 'a'},
 	    {"strace", no_argument, NULL, 's'},
+	    {"accel", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *argv0 = NULL, *why;
 	bool strace = false;
+	const char *accel = getenv("GASANG_EXEC_ACCEL");
 	struct uproc *p;
 	int c, ret;
 
@@ -56,6 +63,9 @@ int cmd_exec(int argc, char **argv)
 		case 's':
 			strace = true;
 			break;
+		case 'A':
+			accel = optarg;
+			break;
 		case 'h':
 			exec_usage(stdout);
 			return 0;
@@ -63,6 +73,12 @@ int cmd_exec(int argc, char **argv)
 			fprintf(stderr, "gasang: exec: bad option (try 'gasang exec --help')\n");
 			return 2;
 		}
+	}
+	if (!accel || !*accel)
+		accel = EXEC_DEFAULT_ACCEL;
+	if (strcmp(accel, "emu") && strcmp(accel, "emu-interp")) {
+		fprintf(stderr, "gasang: exec: unknown engine '%s' (emu or emu-interp)\n", accel);
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "gasang: exec: no program given (try 'gasang exec --help')\n");
@@ -77,6 +93,7 @@ int cmd_exec(int argc, char **argv)
 		return exec_fail("exec: address space", ret, NULL);
 	}
 	p->strace = strace;
+	p->jit = !strcmp(accel, "emu");
 	ret = uproc_start(p, argv[optind], argv0, argc - optind, argv + optind, environ, &why);
 	if (ret) {
 		ret = exec_fail(argv[optind], ret, why);

@@ -42,8 +42,10 @@ static bool user_trap(struct hart *h, unsigned cause, uint64_t tval)
 static void flush_hart(struct uproc *p)
 {
 	struct uthread *t = uthread_self(p);
-	if (t->hart_ready)
+	if (t->hart_ready) {
 		hart_flush_tlb(&t->hart);
+		hart_flush_code(&t->hart); /* the host may have put new code in memory */
+	}
 }
 
 int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, char **argv,
@@ -67,6 +69,8 @@ int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, 
 	if (ret)
 		return ret;
 	t->hart_ready = true;
+	if (p->jit && (ret = hart_use_jit(h, true)))
+		return ret;
 	p->mem_changed = flush_hart;
 	if (argv0 && argc > 0)
 		argv[0] = (char *)argv0;

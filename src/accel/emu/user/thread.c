@@ -89,6 +89,11 @@ int64_t uproc_clone_thread(struct uproc *p, struct uthread *parent, const uint64
 		return -EAGAIN;
 	}
 	hart_reset(&t->hart, PRV_U, parent->hart.pc); /* pc is already past the ECALL */
+	if (p->jit && hart_use_jit(&t->hart, true)) {
+		hart_free(&t->hart);
+		free(t);
+		return -EAGAIN;
+	}
 	memcpy(t->hart.x, parent->hart.x, sizeof(t->hart.x));
 	memcpy(t->hart.f, parent->hart.f, sizeof(t->hart.f));
 	t->hart.fflags = parent->hart.fflags;

@@ -93,6 +93,7 @@ struct uproc {
 	void (*mem_changed)(struct uproc *p);
 	uint64_t nsyscalls;
 	bool strace; /* log every syscall and its result on stderr (gasang exec --strace) */
+	bool jit;    /* run with the binary translator (gasang exec --accel emu) */
 };
 
 /* The calling host thread's guest thread: the one running on this host thread, else (unit
