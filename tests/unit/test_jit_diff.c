@@ -1,0 +1,298 @@
+/* Differential tests of the binary translator: the same programs run on two identical
+ * machines, one interpreting and one translating, and the full hart state (registers, pc,
+ * privilege, trap CSRs, instret) and memory must match, also when stopping every few
+ * instructions. Random RV64IM programs with loads/stores (aligned, misaligned, across pages),
+ * branches and compressed instructions; traps in the middle of a block; self-modifying code
+ * with and without FENCE.I. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "rv_asm.h"
+
+#define CODE   (RAM_BASE + 0xf00) /* programs cross the page at RAM_BASE + 0x1000 */
+#define DATA   (RAM_BASE + 0x10000)
+#define MTVEC  (RAM_BASE + 0x8000)
+#define MAXLEN 400
+
+static struct rvt *a, *b; /* a interprets, b translates */
+static uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	a = rvt_new();
+	b = rvt_new();
+	hart_use_jit(&a->h, false);
+	return hart_use_jit(&b->h, true);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rvt_free(a);
+	rvt_free(b);
+	return 0;
+}
+
+static void both_code(uint64_t gpa, const uint32_t *code, size_t n)
+{
+	rvt_code(a, gpa, code, n);
+	rvt_code(b, gpa, code, n);
+}
+
+static void compare(const char *what)
+{
+	struct hart *x = &a->h, *y = &b->h;
+
+	for (unsigned r = 0; r < 32; r++)
+		if (x->x[r] != y->x[r])
+			fail_msg("%s: x%u interp %#llx jit %#llx", what, r,
+				 (unsigned long long)x->x[r], (unsigned long long)y->x[r]);
+	assert_int_equal(x->pc, y->pc);
+	assert_int_equal(x->priv, y->priv);
+	assert_int_equal(x->instret, y->instret);
+	assert_int_equal(x->mcause, y->mcause);
+	assert_int_equal(x->mepc, y->mepc);
+	assert_int_equal(x->mtval, y->mtval);
+	assert_int_equal(x->mstatus, y->mstatus);
+	assert_memory_equal(rvt_ptr(a, DATA), rvt_ptr(b, DATA), 8);
+	assert_memory_equal(gmem_ptr(&a->m.mem, DATA, 8192), gmem_ptr(&b->m.mem, DATA, 8192), 8192);
+}
+
+/* Same initial state on both, pc at CODE, machine mode. */
+static void reset_both(void)
+{
+	uint64_t regs[32];
+
+	for (unsigned r = 0; r < 32; r++)
+		regs[r] = r == 0 ? 0 : (rnd() & 1) ? rnd() : (uint64_t)(int64_t)(int8_t)rnd();
+	regs[30] = DATA + 4096;
+	memset(gmem_ptr(&a->m.mem, DATA, 8192), 0x5a, 8192);
+	memset(gmem_ptr(&b->m.mem, DATA, 8192), 0x5a, 8192);
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		hart_reset(&(*t)->h, PRV_M, CODE);
+		memcpy((*t)->h.x, regs, sizeof(regs));
+		(*t)->h.mtvec = MTVEC;
+	}
+	/* The trap handler skips the faulting instruction (all are 4 bytes there). */
+	const uint32_t handler[] = {
+	    CSRRS(5, 0x341, 0), ADDI(5, 5, 4),	CSRRW(0, 0x341, 5),
+	    CSRRS(6, 0x342, 0), ADD(29, 29, 6), MRET,
+	};
+	both_code(MTVEC, handler, sizeof(handler) / 4);
+}
+
+static uint32_t c_pair(void)
+{
+	/* Two compressed ALU instructions on registers x8..x15 / any rd except x30, x31 */
+	unsigned rd = 1 + (unsigned)(rnd() % 29), rs = 1 + (unsigned)(rnd() % 29);
+	int imm = (int)(rnd() % 64) - 32;
+	uint16_t c1 =
+	    (uint16_t)((((unsigned)imm >> 5) & 1) << 12 | rd << 7 | ((unsigned)imm & 31) << 2 | 1);
+	uint16_t c2 = (uint16_t)((rnd() & 1 ? 0x9002 : 0x8002) | rd << 7 | rs << 2);
+
+	return (uint32_t)c1 | (uint32_t)c2 << 16;
+}
+
+/* One random instruction at index k of n; x30 (data pointer) and x31 (loop count) kept. */
+static uint32_t random_insn(unsigned k, unsigned n)
+{
+	unsigned rd = 1 + (unsigned)(rnd() % 29), r1 = (unsigned)(rnd() % 32),
+		 r2 = (unsigned)(rnd() % 32);
+	int32_t imm = (int32_t)(rnd() % 4096) - 2048;
+	int32_t mo = (int32_t)(rnd() % 4000) - 2000; /* offset from x30 into DATA */
+
+	if (rnd() % 16 == 0)
+		rd = 0;
+	switch (rnd() % 12) {
+	case 0:
+		return OP((rnd() & 1) ? 0 : 1, (unsigned)(rnd() % 8), rd, r1, r2);
+	case 1:
+		return rnd() & 1 ? SUB(rd, r1, r2) : SRA(rd, r1, r2);
+	case 2:
+		return OPW((rnd() & 1) ? 0 : 1, (unsigned)(rnd() % 8), rd, r1,
+			   r2); /* some illegal */
+	case 3: {
+		unsigned f3 = (unsigned)(rnd() % 8);
+
+		if (f3 == 1)
+			return SLLI(rd, r1, (int)(rnd() % 64));
+		if (f3 == 5)
+			return rnd() & 1 ? SRLI(rd, r1, (int)(rnd() % 64))
+					 : SRAI(rd, r1, (int)(rnd() % 64));
+		return I(imm, r1, f3, rd, 0x13);
+	}
+	case 4:
+		return rnd() & 1 ? SRAI(rd, r1, (int)(rnd() % 64))
+				 : SRAIW(rd, r1, (int)(rnd() % 32));
+	case 5:
+		return rnd() & 1 ? ADDIW(rd, r1, imm) : SLLIW(rd, r1, (int)(rnd() % 32));
+	case 6:
+		return rnd() & 1 ? LUI(rd, (uint32_t)rnd() & 0xfffff)
+				 : AUIPC(rd, (uint32_t)rnd() & 0xfffff);
+	case 7:
+	case 8:
+		return I(mo, 30, (unsigned)(rnd() % 7), rd, 0x03);
+	case 9:
+		return S(mo, r2, 30, (unsigned)(rnd() % 4), 0x23);
+	case 10:
+		if (k + 2 < n) { /* forward branch inside the body */
+			unsigned left = n - k - 1;
+			int32_t off = 4 * (int32_t)(1 + rnd() % (left < 8 ? left : 8));
+
+			return B(off, r2, r1, (unsigned[]){0, 1, 4, 5, 6, 7}[rnd() % 6]);
+		}
+		return NOP;
+	default:
+		return c_pair();
+	}
+}
+
+static void run_compare(uint64_t steps, uint64_t chunk, const char *what)
+{
+	for (uint64_t done = 0; done < steps; done += chunk) {
+		hart_step(&a->h, chunk);
+		hart_step(&b->h, chunk);
+		compare(what);
+	}
+}
+
+static void test_random_programs(void **state)
+{
+	uint32_t prog[MAXLEN + 4];
+
+	(void)state;
+	for (unsigned iter = 0; iter < 300; iter++) {
+		unsigned n = 1 + (unsigned)(rnd() % MAXLEN);
+		unsigned i;
+
+		for (i = 0; i < n; i++)
+			prog[i] = random_insn(i, n);
+		/* loop 5 times over the body, then spin */
+		prog[i++] = ADDI(31, 31, -1);
+		prog[i] = BNE(31, 0, -(int32_t)(4 * i));
+		i++;
+		prog[i++] = JAL(0, 0);
+		both_code(CODE, prog, i);
+		reset_both();
+		a->h.x[31] = b->h.x[31] = 5;
+		run_compare(iter % 2 ? 20000 : 60, iter % 2 ? 5000 : 1 + rnd() % 7, "random");
+	}
+}
+
+static void test_trap_mid_block(void **state)
+{
+	const uint32_t prog[] = {
+	    ADDI(1, 0, 11), ADDI(2, 0, 22), LD(3, 4, 0), /* x4 = unmapped: access fault */
+	    ADDI(5, 0, 55), SD(1, 7, 0),		 /* x7 misaligned in DATA: no trap */
+	    SD(1, 8, 0),				 /* x8 unmapped: store fault */
+	    ADDI(6, 0, 66), JAL(0, 0),
+	};
+
+	(void)state;
+	both_code(CODE, prog, sizeof(prog) / 4);
+	reset_both();
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		(*t)->h.x[4] = 0x1000;
+		(*t)->h.x[7] = DATA + 3;
+		(*t)->h.x[8] = 0x40000000;
+		(*t)->h.x[29] = 0;
+	}
+	run_compare(40, 40, "trap");
+	assert_int_equal(b->h.x[3], a->h.x[3]);
+	assert_int_equal(b->h.x[6], 66);
+	assert_int_equal(b->h.mcause, EXC_STORE_ACCESS);
+	assert_int_equal(b->h.mtval, 0x40000000);
+	/* x29 accumulated both mcause values: load access (5) + store access (7) */
+	assert_int_equal(b->h.x[29], 5 + 7);
+}
+
+/* The store rewrites the instruction right after it, in the same block; the new one must run
+ * (no FENCE.I: the engines are coherent anyway). Then a loop rewrites a block it already ran,
+ * with FENCE.I. */
+static void test_self_modifying(void **state)
+{
+	const uint32_t prog[] = {
+	    /* 0 */ ADDI(1, 1, 1),
+	    /* 1 */ SW(9, 10, 0),  /* x10 = &insn 2, x9 = ADDI x2, x0, 77 */
+	    /* 2 */ ADDI(2, 0, 5), /* replaced before it runs */
+	    /* 3 */ ADDI(3, 0, 3),
+	    /* 4 */ JAL(0, 8), /* to 6 */
+	    /* 5 */ NOP,
+	    /* 6 */ ADDI(11, 11, 1), /* L: rewritten to ADDI x11, x11, 100 */
+	    /* 7 */ ADDI(12, 12, 1),
+	    /* 8 */ BNE(12, 13, 16), /* second time: to 12 */
+	    /* 9 */ SW(14, 15, 0),   /* x15 = &L */
+	    /* 10 */ FENCE_I,
+	    /* 11 */ JAL(0, -20), /* to L */
+	    /* 12 */ JAL(0, 0),
+	};
+
+	(void)state;
+	both_code(CODE, prog, sizeof(prog) / 4);
+	reset_both();
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		(*t)->h.x[1] = 0;
+		(*t)->h.x[9] = ADDI(2, 0, 77);
+		(*t)->h.x[10] = CODE + 8;
+		(*t)->h.x[11] = 0;
+		(*t)->h.x[12] = 0;
+		(*t)->h.x[13] = 1;
+		(*t)->h.x[14] = ADDI(11, 11, 100);
+		(*t)->h.x[15] = CODE + 24;
+	}
+	run_compare(200, 200, "smc");
+	assert_int_equal(b->h.x[2], 77);
+	assert_int_equal(b->h.x[11], 101);
+	assert_int_equal(b->h.pc, CODE + 48);
+}
+
+/* A translated (and self-chained) loop is rewritten by a store from code on another page,
+ * without FENCE.I: the next run of the loop must see the new instruction. */
+static void test_rewrite_translated_block(void **state)
+{
+	const uint32_t loop[] = {ADDI(1, 1, 1), ADDI(2, 2, 2), JAL(0, -8)};
+	const uint32_t writer[] = {SW(9, 10, 0), JAL(0, -0x208)}; /* at CODE + 0x204 */
+
+	(void)state;
+	both_code(CODE, loop, 3);
+	both_code(CODE + 0x204, writer, 2);
+	reset_both();
+	run_compare(60, 60, "rewrite-1");
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		struct hart *h = &(*t)->h;
+
+		h->x[9] = ADDI(2, 2, 40);
+		h->x[10] = CODE + 4;
+		h->x[2] = 0;
+		h->pc = CODE + 0x204;
+	}
+	run_compare(2, 1, "rewrite-2");
+	assert_int_equal(b->h.pc, CODE);
+	run_compare(3, 3, "rewrite-3");
+	assert_int_equal(b->h.x[2], 40);
+	run_compare(3000, 1000, "rewrite-4");
+	assert_int_equal(b->h.x[2], 40 * 1001);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_random_programs),
+	    cmocka_unit_test(test_trap_mid_block),
+	    cmocka_unit_test(test_self_modifying),
+	    cmocka_unit_test(test_rewrite_translated_block),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
