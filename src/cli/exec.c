@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 
 /* The engine of gasang exec when neither --accel nor $GASANG_EXEC_ACCEL chooses. */
-#define EXEC_DEFAULT_ACCEL "emu-interp"
+#define EXEC_DEFAULT_ACCEL "emu"
 
 extern char **environ;
 

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "base/log.h"
+#include "base/util.h"
 #include "machine/machine.h"
 
 static void emit_trampolines(struct jit *j)
@@ -85,6 +86,8 @@ int jit_init(struct hart *h)
 		return -ENOMEM;
 	}
 	j->debug = getenv("GASANG_JIT_DEBUG") != NULL;
+	j->stats = j->debug || getenv("GASANG_JIT_STATS") != NULL;
+	j->start_ns = now_ns();
 	emit_trampolines(j);
 	c->jit = j;
 	c->jit_gen++;
@@ -98,10 +101,17 @@ void jit_free(struct hart *h)
 
 	if (!j)
 		return;
-	if (j->debug)
-		log_warn("jit: hart %" PRIu64 ": %" PRIu64 " translations, %" PRIu64
-			 " page invalidations, %" PRIu64 " flushes",
-			 h->hartid, j->translations, j->invalidations, j->flushes);
+	if (j->stats) {
+		uint64_t total = now_ns() - j->start_ns;
+
+		fprintf(stderr,
+			"gasang: jit: hart %" PRIu64 ": %" PRIu64
+			" blocks translated in %.1f ms (%.1f%% "
+			"of %.1f ms), %" PRIu64 " page invalidations, %" PRIu64 " flushes\n",
+			h->hartid, j->translations, j->translate_ns / 1e6,
+			total ? 100.0 * (double)j->translate_ns / (double)total : 0.0, total / 1e6,
+			j->invalidations, j->flushes);
+	}
 	munmap(j->cache, JIT_CACHE_SIZE);
 	munmap(j->page_head, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
 	free(j->blocks);
@@ -211,7 +221,10 @@ static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa
 	b->vpc = vpc;
 	b->pa = pa;
 	b->code = j->cache_top;
+	uint64_t t0 = j->stats ? now_ns() : 0;
 	b->ninsn = jit_translate(h, b, page);
+	if (j->stats)
+		j->translate_ns += now_ns() - t0;
 	j->translations++;
 	b->valid = true;
 	b->hnext = j->hash[hv];

@@ -49,7 +49,9 @@ struct jit {
 	struct jit_block interp_block; /* ninsn 0: run by the interpreter */
 	bool flush_pending;
 	uint64_t flushes, translations, invalidations;
-	bool debug; /* GASANG_JIT_DEBUG: log translations and flushes */
+	uint64_t translate_ns, start_ns; /* time spent translating; jit_init() time */
+	bool debug;			 /* GASANG_JIT_DEBUG: log translations and flushes */
+	bool stats; /* GASANG_JIT_STATS: print a summary when the hart is freed */
 };
 
 /* jit.c */
