@@ -70,20 +70,24 @@ static void test_alu_imm_and_mem(void **state)
 
 	(void)state;
 	begin();
+	emit_push(&e, R12);		 /* callee-saved */
 	emit_mov_rr(&e, true, R12, RDI); /* r12 base needs a SIB byte */
 	emit_mov_rm(&e, true, RAX, MEM(R12, 8));
 	emit_alu_rm(&e, true, ALU_ADD, RAX, MEM(R12, 24));
 	emit_alu_ri(&e, true, ALU_SUB, RAX, 1000); /* imm32 form */
 	emit_alu_ri(&e, true, ALU_ADD, RAX, -3);   /* imm8 form */
+	emit_pop(&e, R12);
 	assert_int_equal(run((uint64_t)(uintptr_t)mem, 0), (uint64_t)(600 - 1000 - 3));
 
 	begin();
+	emit_push(&e, R13);
 	emit_mov_rr(&e, true, R13, RDI); /* r13 base needs an explicit displacement */
 	emit_alu_mi(&e, true, ALU_ADD, MEM(R13, 0), 5);
 	emit_alu_mi(&e, true, ALU_SUB, MEM(R13, 16), 100000);
 	emit_mov_mi(&e, MEM(R13, 8), -2);
 	emit_mov_rr(&e, true, RAX, RSI);
 	emit_mov_mr(&e, true, MEMX(R13, RAX, 24), RAX); /* base + index */
+	emit_pop(&e, R13);
 	run((uint64_t)(uintptr_t)mem, 0);
 	assert_int_equal(mem[0], 105);
 	assert_int_equal(mem[1], (uint64_t)-2);
@@ -137,9 +141,9 @@ static void test_mov_imm(void **state)
 	(void)state;
 	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		begin();
+		emit_push(&e, R15); /* callee-saved */
 		emit_mov_ri(&e, R15, v[i]);
 		emit_mov_rr(&e, true, RAX, R15);
-		emit_push(&e, R15); /* r15 is callee-saved: restore it */
 		emit_pop(&e, R15);
 		assert_int_equal(run(0, 0), v[i]);
 	}
