@@ -70,6 +70,7 @@ struct core {
 	int64_t jit_budget; /* instructions left in this jit_run() */
 	uint64_t jit_gen;   /* bumped by TLB flushes: invalidates the jit's lookup cache */
 	int jit_dirty;	    /* a store hit translated code, or a flush was requested */
+	void *jit_lc;	    /* the jit's lookup cache, for translated code */
 };
 
 static inline struct core *core_of(const struct hart *h)

@@ -3,6 +3,7 @@
 #include "accel/emu/jit/jit.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -14,7 +15,9 @@
 static void emit_trampolines(struct jit *j)
 {
 	struct emit e;
+	uint8_t *miss, *miss2;
 
+	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	emit_init(&e, j->cache, 256);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; three pushes align it for helper calls in blocks. */
@@ -29,6 +32,24 @@ static void emit_trampolines(struct jit *j)
 	emit_pop(&e, R12);
 	emit_pop(&e, RBX);
 	emit_ret(&e);
+	/* exit_lookup: rax = target pc. */
+	j->exit_lookup = e.p;
+	emit_mov_rr(&e, true, RCX, RAX);
+	emit_shift_ri(&e, true, SH_SHR, RCX, 1);
+	emit_alu_ri(&e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
+	emit_shift_ri(&e, false, SH_SHL, RCX, 5);
+	emit_alu_rm(&e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
+	emit_alu_rm(&e, true, ALU_CMP, RAX, MEM(RCX, 0));
+	miss = emit_jcc(&e, CC_NE, NULL);
+	emit_mov_rm(&e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_gen)));
+	emit_alu_rm(&e, true, ALU_CMP, RDX, MEM(RCX, 8));
+	miss2 = emit_jcc(&e, CC_NE, NULL);
+	emit_mov_rm(&e, true, RDX, MEM(RCX, 24));
+	emit_jmp_reg(&e, RDX);
+	emit_patch_rel32(miss, e.p);
+	emit_patch_rel32(miss2, e.p);
+	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
+	emit_jmp(&e, j->exit);
 	j->cache_top = j->cache + 256;
 }
 
@@ -90,6 +111,7 @@ int jit_init(struct hart *h)
 	j->start_ns = now_ns();
 	emit_trampolines(j);
 	c->jit = j;
+	c->jit_lc = j->lc;
 	c->jit_gen++;
 	return 0;
 }
@@ -118,6 +140,7 @@ void jit_free(struct hart *h)
 	free(j->marked);
 	free(j);
 	c->jit = NULL;
+	c->jit_lc = NULL;
 }
 
 uint64_t jit_page_index(const struct hart *h, uint64_t pa)
@@ -269,6 +292,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 	l->vpc = pc;
 	l->gen = c->jit_gen;
 	l->b = b;
+	l->code = b->code;
 	return b;
 }
 

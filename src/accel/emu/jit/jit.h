@@ -26,9 +26,11 @@ struct jit_block {
 	bool valid;
 };
 
+/* Lookup cache entry (32 bytes: indexed by << 5 in translated code). */
 struct jit_lc_entry {
 	uint64_t vpc, gen;
 	struct jit_block *b;
+	const uint8_t *code;
 };
 
 struct jit {
@@ -37,6 +39,9 @@ struct jit {
 	 * until it jumps to exit. Returns 0, or the address of a chainable jump's rel32. */
 	uint64_t (*enter)(struct hart *h, struct core *c, const void *code);
 	uint8_t *exit;
+	/* Jumped to with rax = h->pc = the next guest pc: probes the lookup cache and jumps to
+	 * the block, else exits to the dispatcher. */
+	uint8_t *exit_lookup;
 	struct jit_block *blocks;
 	unsigned nblocks;
 	struct jit_block *hash[JIT_HASH_SIZE];

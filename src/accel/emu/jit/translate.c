@@ -68,6 +68,20 @@ static int helper_store(struct hart *h, uint64_t va, uint64_t val, unsigned size
 	return core_of(h)->jit_dirty ? 2 : 1;
 }
 
+/* F/D instructions, as the interpreter runs them: 0 after raising, 1, or 2 when an FP store
+ * wrote translated code. */
+static int helper_fp(struct hart *h, uint32_t insn)
+{
+	if (!(h->mstatus & MS_FS)) {
+		hart_raise(h, EXC_ILLEGAL_INSN, insn);
+		return 0;
+	}
+	if (!fpu_exec(h, insn))
+		return 0;
+	h->mstatus |= MS_FS | MS_SD;
+	return core_of(h)->jit_dirty ? 2 : 1;
+}
+
 /* op: funct3 of DIV/DIVU/REM/REMU, | 8 for the W forms. */
 static uint64_t helper_div(uint64_t a, uint64_t b, unsigned op)
 {
@@ -136,6 +150,14 @@ static bool translatable(uint32_t i)
 		return f3 == 5 && (f7 == 0 || f7 == 0x20);
 	case 0x33:
 		return f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5));
+	case 0x07:
+	case 0x27:
+	case 0x43:
+	case 0x47:
+	case 0x4b:
+	case 0x4f:
+	case 0x53:
+		return true; /* helper_fp() */
 	case 0x3b:
 		if (f7 == 0)
 			return f3 == 0 || f3 == 1 || f3 == 5;
@@ -175,6 +197,10 @@ static void exit_static(struct tctx *t, uint64_t target)
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
 	set_pc(t, target);
+	if (!field) { /* another page: through the lookup cache */
+		emit_jmp(&t->e, t->j->exit_lookup);
+		return;
+	}
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
 	emit_jmp(&t->e, t->j->exit);
 }
@@ -234,11 +260,13 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 		emit_patch_rel32(done, t->e.p);
 }
 
+static void helper_result(struct tctx *t, unsigned k, uint64_t next);
+
 static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	unsigned size = 1U << F3(i);
 	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
-	uint8_t *slow, *done, *ok, *clean;
+	uint8_t *slow, *done;
 
 	slow = tlb_check(t, ACC_STORE, RS1(i), imm, size);
 	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
@@ -255,6 +283,26 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	load_x(t, RDX, RS2(i));
 	emit_mov_ri(&t->e, RCX, size);
 	emit_call_abs(&t->e, (const void *)helper_store);
+	helper_result(t, k, next);
+	if (done)
+		emit_patch_rel32(done, t->e.p);
+}
+
+/* F/D: pc stored, then helper_fp(h, insn). */
+static void tr_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
+{
+	set_pc(t, pc);
+	emit_mov_rr(&t->e, true, RDI, RBX);
+	emit_mov_ri(&t->e, RSI, i);
+	emit_call_abs(&t->e, (const void *)helper_fp);
+	helper_result(t, k, next);
+}
+
+/* eax = 0 (trapped), 1 (go on) or 2 (translated code written: leave at next). */
+static void helper_result(struct tctx *t, unsigned k, uint64_t next)
+{
+	uint8_t *ok, *clean;
+
 	emit_alu_ri(&t->e, false, ALU_CMP, RAX, 1);
 	clean = emit_jcc(&t->e, CC_E, NULL);
 	ok = emit_jcc(&t->e, CC_A, NULL);
@@ -264,8 +312,6 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	exit_after(t, k, next); /* 2: wrote translated code */
 	if (clean)
 		emit_patch_rel32(clean, t->e.p);
-	if (done)
-		emit_patch_rel32(done, t->e.p);
 }
 
 static void tr_opimm(struct tctx *t, uint32_t i)
@@ -426,8 +472,7 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 		store_x(t, RD(i), RCX);
 	}
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
-	emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
-	emit_jmp(&t->e, t->j->exit);
+	emit_jmp(&t->e, t->j->exit_lookup);
 }
 
 /* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
@@ -532,6 +577,9 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 		case 0x3b:
 			if (RD(i))
 				tr_op(&t, i, (i & 0x7f) == 0x3b);
+			break;
+		default:
+			tr_fp(&t, i, k, pc, next);
 			break;
 		}
 		pc = next;
