@@ -59,6 +59,8 @@ static void compare(const char *what)
 		if (x->x[r] != y->x[r])
 			fail_msg("%s: x%u interp %#llx jit %#llx", what, r,
 				 (unsigned long long)x->x[r], (unsigned long long)y->x[r]);
+	assert_memory_equal(x->f, y->f, sizeof(x->f));
+	assert_int_equal(x->fflags, y->fflags);
 	assert_int_equal(x->pc, y->pc);
 	assert_int_equal(x->priv, y->priv);
 	assert_int_equal(x->instret, y->instret);
@@ -84,6 +86,9 @@ static void reset_both(void)
 		hart_reset(&(*t)->h, PRV_M, CODE);
 		memcpy((*t)->h.x, regs, sizeof(regs));
 		(*t)->h.mtvec = MTVEC;
+		(*t)->h.mstatus |= (regs[1] & 1) << 13; /* FS Initial, or Off: FP traps */
+		for (unsigned r = 0; r < 32; r++)
+			(*t)->h.f[r] = regs[r] * 0x9e3779b97f4a7c15ULL;
 	}
 	/* The trap handler skips the faulting instruction (all are 4 bytes there). */
 	const uint32_t handler[] = {
@@ -115,7 +120,26 @@ static uint32_t random_insn(unsigned k, unsigned n)
 
 	if (rnd() % 16 == 0)
 		rd = 0;
-	switch (rnd() % 12) {
+	switch (rnd() % 13) {
+	case 12: {
+		unsigned fd = (unsigned)(rnd() % 32), fa = (unsigned)(rnd() % 32);
+		unsigned fb = (unsigned)(rnd() % 32);
+
+		switch (rnd() % 6) {
+		case 0:
+			return I(mo & ~7, 30, 3, fd, 0x07); /* FLD */
+		case 1:
+			return S(mo, fa, 30, 3, 0x27); /* FSD */
+		case 2:
+			return R(0x01, fb, fa, 7, fd, 0x53); /* FADD.D, dynamic rm */
+		case 3:
+			return R(0x09, fb, fa, 0, fd, 0x53); /* FMUL.D rne */
+		case 4:
+			return R(0x79, 0, r1, 0, fd, 0x53); /* FMV.D.X */
+		default:
+			return R(0x71, 0, fa, 0, rd, 0x53); /* FMV.X.D */
+		}
+	}
 	case 0:
 		return OP((rnd() & 1) ? 0 : 1, (unsigned)(rnd() % 8), rd, r1, r2);
 	case 1:
