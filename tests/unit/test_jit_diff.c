@@ -310,6 +310,28 @@ static void test_rewrite_translated_block(void **state)
 	assert_int_equal(b->h.x[2], 40 * 1001);
 }
 
+/* Code written behind the harts' back (as DMA or the host would), then FENCE.I: the
+ * translator must notice that the page changed since it was translated. */
+static void test_untracked_write_then_fence_i(void **state)
+{
+	const uint32_t loop[] = {ADDI(1, 1, 1), FENCE_I, JAL(0, -8)};
+	const uint32_t patched = ADDI(1, 1, 100);
+
+	(void)state;
+	both_code(CODE, loop, 3);
+	reset_both();
+	a->h.x[1] = b->h.x[1] = 0;
+	run_compare(31, 31, "fence.i-1"); /* 10 rounds + the ADDI: pc at the FENCE.I */
+	assert_int_equal(b->h.pc, CODE + 4);
+	assert_int_equal(b->h.x[1], 11);
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++)
+		memcpy(gmem_ptr(&(*t)->m.mem, CODE, 4), &patched, 4); /* no hart_flush_code() */
+	run_compare(3, 3, "fence.i-2");
+	assert_int_equal(b->h.x[1], 111);
+	run_compare(300, 300, "fence.i-3");
+	assert_int_equal(b->h.x[1], 111 + 100 * 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_trap_mid_block),
 	    cmocka_unit_test(test_self_modifying),
 	    cmocka_unit_test(test_rewrite_translated_block),
+	    cmocka_unit_test(test_untracked_write_then_fence_i),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -57,13 +57,14 @@ static void jit_flush_all(struct hart *h)
 {
 	struct jit *j = core_of(h)->jit;
 
-	for (unsigned i = 0; i < j->nmarked; i++)
-		j->page_head[j->marked[i]] = NULL;
+	for (unsigned i = 0; i < j->nmarked; i++) {
+		free(j->pages[j->marked[i]]);
+		j->pages[j->marked[i]] = NULL;
+	}
 	j->nmarked = 0;
 	memset(j->hash, 0, sizeof(j->hash));
 	j->nblocks = 0;
 	j->cache_top = j->cache + 256;
-	j->flush_pending = false;
 	j->flushes++;
 	core_of(h)->jit_gen++;
 	core_of(h)->jit_dirty = 1;
@@ -92,14 +93,13 @@ int jit_init(struct hart *h)
 	for (int i = 0; i < mem->n; i++)
 		j->npages += mem->r[i].size >> PG_SHIFT;
 	j->page_map_bytes = (j->npages * sizeof(void *) + PG_MASK) & ~PG_MASK;
-	j->page_head =
-	    mmap(NULL, j->page_map_bytes ? j->page_map_bytes : PG_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	j->pages = mmap(NULL, j->page_map_bytes ? j->page_map_bytes : PG_SIZE,
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
 	j->marked = calloc(JIT_MAX_BLOCKS, sizeof(*j->marked));
-	if (j->page_head == MAP_FAILED || !j->blocks || !j->marked) {
-		if (j->page_head != MAP_FAILED)
-			munmap(j->page_head, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
+	if (j->pages == MAP_FAILED || !j->blocks || !j->marked) {
+		if (j->pages != MAP_FAILED)
+			munmap(j->pages, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
 		munmap(j->cache, JIT_CACHE_SIZE);
 		free(j->blocks);
 		free(j->marked);
@@ -134,8 +134,12 @@ void jit_free(struct hart *h)
 			total ? 100.0 * (double)j->translate_ns / (double)total : 0.0, total / 1e6,
 			j->invalidations, j->flushes);
 	}
+	for (unsigned i = 0; i < j->nmarked; i++) {
+		free(j->pages[j->marked[i]]);
+		j->pages[j->marked[i]] = NULL;
+	}
 	munmap(j->cache, JIT_CACHE_SIZE);
-	munmap(j->page_head, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
+	munmap(j->pages, j->page_map_bytes ? j->page_map_bytes : PG_SIZE);
 	free(j->blocks);
 	free(j->marked);
 	free(j);
@@ -189,16 +193,13 @@ static void jit_mark_page(struct hart *h, uint64_t idx, const uint8_t *host_page
 	}
 }
 
-void jit_note_store(struct hart *h, uint64_t pa)
+/* Drops the translations of RAM page idx. */
+static void jit_drop_page(struct hart *h, uint64_t idx)
 {
 	struct core *c = core_of(h);
 	struct jit *j = c->jit;
-	uint64_t idx = jit_page_index(h, pa);
-	struct jit_block *b;
 
-	if (idx == UINT64_MAX || !j->page_head[idx])
-		return;
-	for (b = j->page_head[idx]; b; b = b->pnext) {
+	for (struct jit_block *b = j->pages[idx]->head; b; b = b->pnext) {
 		struct jit_block **pp = &j->hash[(b->vpc ^ (b->pa >> PG_SHIFT)) % JIT_HASH_SIZE];
 
 		while (*pp && *pp != b)
@@ -207,10 +208,20 @@ void jit_note_store(struct hart *h, uint64_t pa)
 			*pp = b->hnext;
 		b->valid = false;
 	}
-	j->page_head[idx] = NULL;
+	free(j->pages[idx]);
+	j->pages[idx] = NULL;
 	j->invalidations++;
 	c->jit_gen++;	  /* drop lookup-cache entries of the page's blocks */
 	c->jit_dirty = 1; /* the running block may be one of them: leave it */
+}
+
+void jit_note_store(struct hart *h, uint64_t pa)
+{
+	struct jit *j = core_of(h)->jit;
+	uint64_t idx = jit_page_index(h, pa);
+
+	if (idx != UINT64_MAX && j->pages[idx])
+		jit_drop_page(h, idx);
 }
 
 void jit_request_flush(struct hart *h)
@@ -218,7 +229,9 @@ void jit_request_flush(struct hart *h)
 	struct core *c = core_of(h);
 
 	if (c->jit) {
-		c->jit->flush_pending = true;
+		/* Pages are compared with their copies before their blocks run again. */
+		c->jit->epoch++;
+		c->jit_gen++;
 		c->jit_dirty = 1;
 	}
 }
@@ -239,6 +252,21 @@ static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa
 	if (j->nblocks == JIT_MAX_BLOCKS ||
 	    (uint64_t)(j->cache_end - j->cache_top) < JIT_BLOCK_ROOM)
 		jit_flush_all(h);
+	if (!j->pages[idx]) {
+		struct jit_page *pg = malloc(sizeof(*pg));
+
+		if (!pg) {
+			jit_flush_all(h);
+			pg = malloc(sizeof(*pg));
+			if (!pg)
+				return &j->interp_block;
+		}
+		pg->head = NULL;
+		pg->epoch = j->epoch;
+		memcpy(pg->bytes, page, PG_SIZE);
+		j->pages[idx] = pg;
+		jit_mark_page(h, idx, page);
+	}
 	b = &j->blocks[j->nblocks++];
 	memset(b, 0, sizeof(*b));
 	b->vpc = vpc;
@@ -252,10 +280,8 @@ static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa
 	b->valid = true;
 	b->hnext = j->hash[hv];
 	j->hash[hv] = b;
-	if (!j->page_head[idx])
-		jit_mark_page(h, idx, page);
-	b->pnext = j->page_head[idx];
-	j->page_head[idx] = b;
+	b->pnext = j->pages[idx]->head;
+	j->pages[idx]->head = b;
 	if (j->debug)
 		log_warn("jit: block %016" PRIx64 " (pa %" PRIx64 "): %u insns, %zu bytes", vpc, pa,
 			 b->ninsn, (size_t)(j->cache_top - b->code));
@@ -267,7 +293,8 @@ static struct jit_block *jit_lookup(struct hart *h)
 {
 	struct core *c = core_of(h);
 	struct jit *j = c->jit;
-	uint64_t pc = h->pc, pa;
+	uint64_t pc = h->pc, pa, idx;
+	struct jit_page *pg;
 	struct jit_lc_entry *l = &j->lc[(pc >> 1) % JIT_LC_SIZE];
 	struct tlb_entry *te;
 	struct jit_block *b;
@@ -282,8 +309,16 @@ static struct jit_block *jit_lookup(struct hart *h)
 	te = &c->tlb[ACC_FETCH][(pc >> PG_SHIFT) & (TLB_SIZE - 1)];
 	page = (const uint8_t *)(uintptr_t)((pc & ~PG_MASK) + te->addend);
 	pa = host_to_pa(h, page) + (pc & PG_MASK);
-	if (te->tag != (pc & ~PG_MASK) || jit_page_index(h, pa) == UINT64_MAX)
+	idx = jit_page_index(h, pa);
+	if (te->tag != (pc & ~PG_MASK) || idx == UINT64_MAX)
 		return &j->interp_block; /* cannot happen: fetches come from RAM pages */
+	pg = j->pages[idx];
+	if (pg && pg->epoch != j->epoch) {
+		if (memcmp(pg->bytes, page, PG_SIZE))
+			jit_drop_page(h, idx);
+		else
+			pg->epoch = j->epoch;
+	}
 	for (b = j->hash[(pc ^ (pa >> PG_SHIFT)) % JIT_HASH_SIZE]; b; b = b->hnext)
 		if (b->vpc == pc && b->pa == pa)
 			break;
@@ -308,8 +343,6 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 
 		if (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))
 			break;
-		if (j->flush_pending)
-			jit_flush_all(h);
 		b = jit_lookup(h);
 		if (!b) {
 			/* Fetching raised (and took) the exception: it counts as an instruction,
@@ -328,7 +361,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 		}
 		c->jit_dirty = 0;
 		r = j->enter(h, c, b->code);
-		if (!r || c->jit_dirty || j->flush_pending || !c->jit_budget)
+		if (!r || c->jit_dirty || !c->jit_budget)
 			continue;
 		/* A static exit to the same page: link it to its target. */
 		flushes = j->flushes;

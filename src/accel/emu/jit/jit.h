@@ -6,7 +6,7 @@
 #include "accel/emu/core.h"
 #include "accel/emu/jit/emit.h"
 
-#define JIT_CACHE_SIZE (16ULL << 20) /* bytes of host code per hart */
+#define JIT_CACHE_SIZE (32ULL << 20) /* bytes of host code per hart */
 #define JIT_MAX_BLOCKS (1U << 16)
 #define JIT_HASH_SIZE  (1U << 14)
 #define JIT_LC_SIZE    (1U << 12)  /* per-hart lookup cache entries */
@@ -27,6 +27,14 @@ struct jit_block {
 };
 
 /* Lookup cache entry (32 bytes: indexed by << 5 in translated code). */
+/* A RAM page with translations: its blocks, and a copy of its bytes when they were translated,
+ * checked after FENCE.I-like requests (a later epoch) before its blocks run again. */
+struct jit_page {
+	struct jit_block *head;
+	uint64_t epoch;
+	uint8_t bytes[PG_SIZE];
+};
+
 struct jit_lc_entry {
 	uint64_t vpc, gen;
 	struct jit_block *b;
@@ -45,14 +53,14 @@ struct jit {
 	struct jit_block *blocks;
 	unsigned nblocks;
 	struct jit_block *hash[JIT_HASH_SIZE];
-	/* Per page of guest RAM: the blocks translated from it (the "has code" map). */
-	struct jit_block **page_head;
+	/* Per page of guest RAM: NULL, or its translations (the "has code" map). */
+	struct jit_page **pages;
 	uint64_t npages, page_map_bytes;
 	uint64_t *marked; /* indexes of pages with code, to clear them on a flush */
 	unsigned nmarked;
 	struct jit_lc_entry lc[JIT_LC_SIZE];
 	struct jit_block interp_block; /* ninsn 0: run by the interpreter */
-	bool flush_pending;
+	uint64_t epoch; /* bumped by jit_request_flush(): pages must be checked again */
 	uint64_t flushes, translations, invalidations;
 	uint64_t translate_ns, start_ns; /* time spent translating; jit_init() time */
 	bool debug;			 /* GASANG_JIT_DEBUG: log translations and flushes */
