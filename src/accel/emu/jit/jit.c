@@ -20,14 +20,23 @@ static void emit_trampolines(struct jit *j)
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	emit_init(&e, j->cache, 256);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
-	/* After the call rsp = 8 mod 16; three pushes align it for helper calls in blocks. */
+	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
+	 * in blocks. rbp, r13-r15 cache guest registers. */
 	emit_push(&e, RBX);
 	emit_push(&e, R12);
 	emit_push(&e, RBP);
+	emit_push(&e, R13);
+	emit_push(&e, R14);
+	emit_push(&e, R15);
+	emit_alu_ri(&e, true, ALU_SUB, RSP, 8); /* 6 pushes + 8: 16-byte aligned */
 	emit_mov_rr(&e, true, RBX, RDI);
 	emit_mov_rr(&e, true, R12, RSI);
 	emit_jmp_reg(&e, RDX);
 	j->exit = e.p;
+	emit_alu_ri(&e, true, ALU_ADD, RSP, 8);
+	emit_pop(&e, R15);
+	emit_pop(&e, R14);
+	emit_pop(&e, R13);
 	emit_pop(&e, RBP);
 	emit_pop(&e, R12);
 	emit_pop(&e, RBX);

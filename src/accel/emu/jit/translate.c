@@ -28,6 +28,11 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
+/* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
+ * calls), r13-r15 and rbp (saved by the enter trampoline). */
+#define NPOOL 8
+static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11};
+
 struct tctx {
 	struct emit e;
 	struct jit *j;
@@ -35,6 +40,11 @@ struct tctx {
 	unsigned n;
 	uint8_t *tail_jumps[2 * JIT_MAX_INSNS];
 	unsigned ntail;
+	/* Guest registers cached in host registers within the block. */
+	int8_t slot_of[32];   /* pool index holding x[r], or -1 */
+	int8_t reg_in[NPOOL]; /* guest register in pool slot, or -1 */
+	bool dirty[32];	      /* host copy newer than hart.x[] (conservative) */
+	unsigned last_use[NPOOL], tick;
 };
 
 /* C helpers called from translated code. */
@@ -168,18 +178,70 @@ static bool translatable(uint32_t i)
 	return false;
 }
 
+/* Host register of guest register r (r != 0), mapping it (and loading it when load) if it
+ * is not cached yet; the least recently used one is written back and evicted if needed. */
+static int cache_reg(struct tctx *t, unsigned r, bool load)
+{
+	int s = t->slot_of[r];
+
+	if (s < 0) {
+		for (int k = 0; k < NPOOL; k++)
+			if (t->reg_in[k] < 0) {
+				s = k;
+				break;
+			}
+		if (s < 0) {
+			s = 0;
+			for (int k = 1; k < NPOOL; k++)
+				if (t->last_use[k] < t->last_use[s])
+					s = k;
+			unsigned v = (unsigned)t->reg_in[s];
+			if (t->dirty[v])
+				emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(v)), pool[s]);
+			t->dirty[v] = false;
+			t->slot_of[v] = -1;
+		}
+		t->reg_in[s] = (int8_t)r;
+		t->slot_of[r] = (int8_t)s;
+		if (load)
+			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
+	}
+	t->last_use[s] = ++t->tick;
+	return pool[s];
+}
+
+/* Writes every dirty cached register back to hart.x[] (before helpers and exits). The dirty
+ * flags stay: other paths through the block may still need the write. */
+static void write_back(struct tctx *t)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (t->slot_of[r] >= 0 && t->dirty[r])
+			emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), pool[t->slot_of[r]]);
+}
+
+/* After a helper call: hart.x[] is authoritative (the helper may have written a register and
+ * clobbered r8-r11). */
+static void reload(struct tctx *t)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (t->slot_of[r] >= 0)
+			emit_mov_rm(&t->e, true, pool[t->slot_of[r]], MEM(RBX, OFF_X(r)));
+}
+
 static void load_x(struct tctx *t, int reg, unsigned r)
 {
 	if (r)
-		emit_mov_rm(&t->e, true, reg, MEM(RBX, OFF_X(r)));
+		emit_mov_rr(&t->e, true, reg, cache_reg(t, r, true));
 	else
 		emit_alu_rr(&t->e, false, ALU_XOR, reg, reg);
 }
 
 static void store_x(struct tctx *t, unsigned r, int reg)
 {
-	if (r)
-		emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), reg);
+	if (r) {
+		emit_mov_rr(&t->e, true, cache_reg(t, r, false), reg);
+		t->dirty[r] = true;
+	}
 }
 
 static void set_pc(struct tctx *t, uint64_t pc)
@@ -194,6 +256,7 @@ static void exit_static(struct tctx *t, uint64_t target)
 {
 	uint8_t *field = NULL;
 
+	write_back(t);
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
 	set_pc(t, target);
@@ -237,6 +300,8 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	unsigned f3 = F3(i), size = 1U << (f3 & 3);
 	uint8_t *slow, *done, *ok;
 
+	if (RD(i))
+		cache_reg(t, RD(i), true); /* mapped the same way on both paths */
 	slow = tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
 	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 	if (size == 8)
@@ -248,9 +313,11 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	set_pc(t, pc);
+	write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
 	emit_call_abs(&t->e, (const void *)helper_load);
+	reload(t);
 	emit_test_rr(&t->e, false, RAX, RAX);
 	ok = emit_jcc(&t->e, CC_NE, NULL);
 	exit_after(t, k, 0);
@@ -268,9 +335,9 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 	uint8_t *slow, *done;
 
+	load_x(t, RDX, RS2(i)); /* before the branch: same mapping on both paths */
 	slow = tlb_check(t, ACC_STORE, RS1(i), imm, size);
 	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
-	load_x(t, RDX, RS2(i));
 	if (size >= 4)
 		emit_mov_mr(&t->e, size == 8, MEMX(RSI, RCX, 0), RDX);
 	else
@@ -279,10 +346,11 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	set_pc(t, pc);
+	write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
-	load_x(t, RDX, RS2(i));
 	emit_mov_ri(&t->e, RCX, size);
 	emit_call_abs(&t->e, (const void *)helper_store);
+	reload(t);
 	helper_result(t, k, next);
 	if (done)
 		emit_patch_rel32(done, t->e.p);
@@ -292,9 +360,11 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 static void tr_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	set_pc(t, pc);
+	write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
 	emit_call_abs(&t->e, (const void *)helper_fp);
+	reload(t);
 	helper_result(t, k, next);
 }
 
@@ -377,7 +447,9 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 		emit_mov_rr(e, true, RDI, RAX);
 		emit_mov_rr(e, true, RSI, RCX);
 		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
+		write_back(t);
 		emit_call_abs(e, (const void *)helper_div);
+		reload(t);
 	} else if (f7 == 1) {
 		switch (f3) {
 		case 0:
@@ -471,6 +543,7 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 		emit_mov_ri(&t->e, RCX, next);
 		store_x(t, RD(i), RCX);
 	}
+	write_back(t);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
 	emit_jmp(&t->e, t->j->exit_lookup);
 }
@@ -523,6 +596,8 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	unsigned n = scan(page, pc, insns, lens, &ends);
 
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
+	memset(t.slot_of, -1, sizeof(t.slot_of));
+	memset(t.reg_in, -1, sizeof(t.reg_in));
 	t.n = n;
 	if (n) {
 		/* Entry: interrupts/kick, then the budget. */
@@ -540,9 +615,10 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 
 		switch (i & 0x7f) {
 		case 0x37:
-			if (RD(i))
-				emit_mov_mi(&t.e, MEM(RBX, OFF_X(RD(i))),
-					    (int32_t)(i & 0xfffff000U));
+			if (RD(i)) {
+				emit_mov_ri(&t.e, RAX, sext32(i & 0xfffff000U));
+				store_x(&t, RD(i), RAX);
+			}
 			break;
 		case 0x17:
 			if (RD(i)) {
