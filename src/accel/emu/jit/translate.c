@@ -219,13 +219,16 @@ static void write_back(struct tctx *t)
 			emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), pool[t->slot_of[r]]);
 }
 
-/* After a helper call: hart.x[] is authoritative (the helper may have written a register and
- * clobbered r8-r11). */
-static void reload(struct tctx *t)
+/* After a helper call: r8-r11 were clobbered, and the helper may have written x[written]
+ * (0: none); callee-saved host registers still hold the rest. */
+static void reload(struct tctx *t, unsigned written)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (t->slot_of[r] >= 0)
-			emit_mov_rm(&t->e, true, pool[t->slot_of[r]], MEM(RBX, OFF_X(r)));
+	for (unsigned r = 1; r < 32; r++) {
+		int s = t->slot_of[r];
+
+		if (s >= 0 && ((pool[s] >= R8 && pool[s] <= R11) || r == written))
+			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
+	}
 }
 
 static void load_x(struct tctx *t, int reg, unsigned r)
@@ -317,7 +320,7 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
 	emit_call_abs(&t->e, (const void *)helper_load);
-	reload(t);
+	reload(t, RD(i));
 	emit_test_rr(&t->e, false, RAX, RAX);
 	ok = emit_jcc(&t->e, CC_NE, NULL);
 	exit_after(t, k, 0);
@@ -350,7 +353,7 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RCX, size);
 	emit_call_abs(&t->e, (const void *)helper_store);
-	reload(t);
+	reload(t, 0);
 	helper_result(t, k, next);
 	if (done)
 		emit_patch_rel32(done, t->e.p);
@@ -364,7 +367,7 @@ static void tr_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t 
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
 	emit_call_abs(&t->e, (const void *)helper_fp);
-	reload(t);
+	reload(t, (i & 0x7f) == 0x53 ? RD(i) : 0); /* OP-FP may write an x register */
 	helper_result(t, k, next);
 }
 
@@ -449,7 +452,7 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
 		write_back(t);
 		emit_call_abs(e, (const void *)helper_div);
-		reload(t);
+		reload(t, 0);
 	} else if (f7 == 1) {
 		switch (f3) {
 		case 0:
