@@ -125,6 +125,15 @@ def main():
     for k in ucpu:
         print(f"| {k} | {uwall[k]:.3f} | {ucpu[k]:.3f} | {ucpu[k] / ucpu['native']:.1f}x |")
     print()
+    print("User mode, cpubench's own total (in-program ms; CPU time above is in 10 ms ticks):")
+    print()
+    print("| engine | total ms | vs native |")
+    print("|---|---|---|")
+    for k, rs in ures.items():
+        tot = med(float([m for m in LINE.finditer(r[0]) if m.group(1) == "total"][0].group(3))
+                  for r in rs)
+        print(f"| {k} | {tot:.1f} | {tot / ntotal:.1f}x |")
+    print()
     if st:
         print(f"Start-up: translating cpubench's blocks took {st.group(1)} ms, {st.group(2)}% of "
               f"the run ({st.group(3)} ms).")
