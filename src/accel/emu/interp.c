@@ -1,8 +1,12 @@
-/* The interpreter: fetch through the instruction window, expand RVC, one switch on the
- * opcode. Runs for a budget of instructions; hart_step()/hart_run() handle the check points. */
+/* The interpreter: fetch through the instruction window, expand RVC, threaded dispatch on
+ * opcode and funct3. Runs for a budget of instructions; hart_step()/hart_run() handle the
+ * check points. */
 #include "accel/emu/core.h"
 
 #include "machine/machine.h"
+
+/* Keep one indirect jump per handler (threaded dispatch): do not let GCC merge the copies. */
+#pragma GCC optimize("no-crossjumping", "no-gcse")
 
 #define RD(i)  (((i) >> 7) & 31)
 #define RS1(i) (((i) >> 15) & 31)
