@@ -8,13 +8,19 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
 def run(cmd):
-    """Runs cmd; returns ([(time, byte)], t_exit, status, maxrss_kib) with times since launch."""
+    """Runs cmd; returns ([(time, byte)], t_exit, status, maxrss_kib) with times since launch.
+    Peak RSS comes from /usr/bin/time: a child forked from Python would inherit Python's RSS
+    as its high-water mark across exec."""
+    rss_file = tempfile.NamedTemporaryFile(prefix="gasang-rss-", delete=False)
+    rss_file.close()
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    p = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file.name, *cmd],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          stdin=subprocess.DEVNULL)
     marks = []
     fd = p.stdout.fileno()
@@ -23,9 +29,12 @@ def run(cmd):
         if not b:
             break
         marks.append((time.monotonic() - t0, b))
-    _, status, ru = os.wait4(p.pid, 0)
+    _, status, _ = os.wait4(p.pid, 0)
     t_exit = time.monotonic() - t0
-    return marks, t_exit, os.waitstatus_to_exitcode(status), ru.ru_maxrss
+    with open(rss_file.name) as f:
+        maxrss = int(f.read().split()[-1])
+    os.unlink(rss_file.name)
+    return marks, t_exit, os.waitstatus_to_exitcode(status), maxrss
 
 
 def first(marks, ch):
