@@ -224,8 +224,9 @@ static int kvm_ioeventfd(struct machine *m, uint64_t addr, unsigned len, bool pi
 		(pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0),
 	};
 
-	return kvm_ioctl_retry(kvm_of(m)->vm_fd, KVM_IOEVENTFD, (unsigned long)&io) < 0 ? -errno
-											: 0;
+	int r = kvm_ioctl_retry(kvm_of(m)->vm_fd, KVM_IOEVENTFD, (unsigned long)&io);
+
+	return r < 0 ? r : 0;
 }
 
 static int kvm_irqfd(struct machine *m, unsigned gsi, int fd)
