@@ -85,7 +85,8 @@ static int vm_check_caps(struct kvm_vm *k)
 
 static int vm_create_chips(struct kvm_vm *k)
 {
-	struct kvm_pit_config pit = {.flags = 0};
+	/* SPEAKER_DUMMY: port 0x61 (PIT channel 2 gate and output) in the kernel too. */
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
 	int r;
 
