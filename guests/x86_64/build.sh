@@ -27,8 +27,16 @@ work="$(mktemp -d "$cache/build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-# The metapackage names the versioned image package.
-pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')"
+# The metapackage names the versioned image package. Fresh machines may have no package lists.
+image_pkg() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'
+}
+pkg="$(image_pkg)"
+if [ -z "$pkg" ]; then
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq >&2 || true
+  pkg="$(image_pkg)"
+fi
 [ -n "$pkg" ] || { echo "gasang: guests/x86_64: linux-image-cloud-amd64 not found (apt-get update?)" >&2; exit 1; }
 echo "gasang: fetching $pkg" >&2
 apt-get download -q "$pkg" >/dev/null 2>&1 || apt-get download "$pkg" >&2
