@@ -16,7 +16,7 @@ initrd="$cache/initramfs.cpio.gz"
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
-if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ]; then
+if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ] && [ "$initrd" -nt "$here/build.sh" ]; then
   echo "KERNEL=$kernel"
   echo "INITRD=$initrd"
   exit 0
@@ -58,10 +58,11 @@ cp "$bb" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-# Virtio modules in dependency order (the .deb ships no modules.dep).
+# Virtio modules (and pvpanic, so a guest panic ends gasang non-zero) in dependency order (the .deb ships no modules.dep).
 mods=(virtio virtio_ring virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
       virtio_blk failover net_failover virtio_net virtio_console virtio-rng
-      vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
+      vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+      pvpanic pvpanic-mmio)
 : > "$root/lib/modules/order"
 for m in "${mods[@]}"; do
   f="$(find pkg/lib/modules/"$kver" -name "$m.ko*" | head -1)"

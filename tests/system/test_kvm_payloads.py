@@ -71,6 +71,12 @@ def test_i8042_reset_ends_with_status_0():
     assert "fw_cfg sig=QEMU" in r.stdout
 
 
+def test_pvpanic_ends_with_a_guest_error():
+    r = run_gasang("run", "--kernel", payload("devices.elf"), "--append", "panic")
+    assert r.returncode == 1, r.stderr
+    assert "gasang: guest error: the guest kernel panicked (pvpanic)" in r.stderr
+
+
 def test_timer_interrupt_pit_through_pic():
     r = run_gasang("run", "--kernel", payload("timer.elf"), "--append", "ticks=10",
                    check_status=(0x0b << 1) | 1)
