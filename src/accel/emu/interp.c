@@ -8,6 +8,12 @@
 /* Keep one indirect jump per handler (threaded dispatch): do not let GCC merge the copies. */
 #pragma GCC optimize("no-crossjumping", "no-gcse")
 
+#if defined(__x86_64__) || defined(__i386__)
+#define HOST_TSO 1
+#else
+#define HOST_TSO 0
+#endif
+
 #define RD(i)  (((i) >> 7) & 31)
 #define RS1(i) (((i) >> 15) & 31)
 #define RS2(i) (((i) >> 20) & 31)
@@ -434,8 +440,13 @@ op_srxiw:
 	OPR(op_w7, goto illegal, goto illegal,
 	    v = (uint32_t)b ? sext32((uint32_t)a % (uint32_t)b) : sext32(a))
 op_fence:
-	if (smp)
+	/* On an x86-64 (TSO) host only store -> load ordering (pred W, succ R; not FENCE.TSO)
+	 * needs a full barrier; every other ordering already holds, the compiler just must not
+	 * reorder. Other hosts always get a full barrier. */
+	if (smp && (!HOST_TSO || ((insn & (1U << 24)) && (insn & (1U << 21)) && (insn >> 28) != 8)))
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	NEXT();
 op_fence_i: /* nothing is cached from guest code */
 	NEXT();
