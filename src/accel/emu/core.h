@@ -91,7 +91,7 @@ void mmu_flush_data(struct hart *h);
 /* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal;
  * rvc_table[c] caches it for every c once rvc_init() ran (hart_init() calls it). */
 uint32_t rvc_expand(uint16_t c);
-extern uint32_t rvc_table[1 << 16];
+extern uint32_t rvc_table[1 << 16] __attribute__((visibility("hidden")));
 void rvc_init(void);
 
 /* csr.c: executes a Zicsr instruction (funct3 != 0 of SYSTEM). False after raising. */

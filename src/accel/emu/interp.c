@@ -161,14 +161,12 @@ illegal:
 		p_ = c->fetch_host + (pc & PG_MASK);                                               \
 		memcpy(&lo_, p_, 2);                                                               \
 		if ((lo_ & 3) != 3) {                                                              \
-			raw = lo_;                                                                 \
 			insn = rvc_table[lo_];                                                     \
 			npc = pc + 2;                                                              \
 		} else {                                                                           \
 			if (unlikely((pc & PG_MASK) > PG_SIZE - 4))                                \
 				goto slow_fetch;                                                   \
-			memcpy(&raw, p_, 4);                                                       \
-			insn = raw;                                                                \
+			memcpy(&insn, p_, 4);                                                      \
 			npc = pc + 4;                                                              \
 		}                                                                                  \
 		goto *ops[(insn & 0x7f) | ((insn >> 5) & 0x380)];                                  \
@@ -480,7 +478,10 @@ op_fp:
 
 op_illegal:
 illegal:
+	/* mtval gets the instruction as fetched (16 bits for RVC): fetch it again. */
 	h->pc = pc;
+	if (!mmu_fetch(h, pc, &raw))
+		goto trapped;
 	hart_raise(h, EXC_ILLEGAL_INSN, raw);
 trapped:
 	x[0] = 0;
