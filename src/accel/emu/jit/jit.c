@@ -51,6 +51,8 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_rm(&e, true, ALU_CMP, RAX, MEM(RCX, 0));
 	miss = emit_jcc(&e, CC_NE, NULL);
 	emit_mov_rm(&e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_gen)));
+	emit_shift_ri(&e, true, SH_SHL, RDX, 8);
+	emit_alu_rm(&e, true, ALU_OR, RDX, MEM(R12, (int32_t)offsetof(struct core, ictx)));
 	emit_alu_rm(&e, true, ALU_CMP, RDX, MEM(RCX, 8));
 	miss2 = emit_jcc(&e, CC_NE, NULL);
 	emit_mov_rm(&e, true, RDX, MEM(RCX, 24));
@@ -197,7 +199,7 @@ static void jit_mark_page(struct hart *h, uint64_t idx, const uint8_t *host_page
 		struct tlb_entry *e = &c->tlb[ACC_STORE][i];
 
 		if (e->tag != TLB_INVALID &&
-		    (uintptr_t)(e->tag + e->addend) == (uintptr_t)host_page)
+		    (uintptr_t)((e->tag & ~PG_MASK) + e->addend) == (uintptr_t)host_page)
 			e->tag = TLB_INVALID;
 	}
 }
@@ -297,6 +299,12 @@ static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa
 	return b;
 }
 
+/* Lookup-cache entries hold for one TLB generation and one fetch context (privilege). */
+static inline uint64_t lc_key(const struct core *c)
+{
+	return c->jit_gen << 8 | c->ictx;
+}
+
 /* The block at h->pc, translated if needed. NULL when fetching raised an exception. */
 static struct jit_block *jit_lookup(struct hart *h)
 {
@@ -310,7 +318,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 	const uint8_t *page;
 	uint32_t insn;
 
-	if (l->vpc == pc && l->gen == c->jit_gen)
+	if (l->vpc == pc && l->gen == lc_key(c))
 		return l->b;
 	/* Checks fetch permission for the current privilege and fills the fetch TLB. */
 	if (!mmu_fetch(h, pc, &insn))
@@ -319,7 +327,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 	page = (const uint8_t *)(uintptr_t)((pc & ~PG_MASK) + te->addend);
 	pa = host_to_pa(h, page) + (pc & PG_MASK);
 	idx = jit_page_index(h, pa);
-	if (te->tag != (pc & ~PG_MASK) || idx == UINT64_MAX)
+	if (te->tag != ((pc & ~PG_MASK) | c->ictx) || idx == UINT64_MAX)
 		return &j->interp_block; /* cannot happen: fetches come from RAM pages */
 	pg = j->pages[idx];
 	if (pg && pg->epoch != j->epoch) {
@@ -334,7 +342,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 	if (!b)
 		b = jit_new_block(h, pc, pa, page);
 	l->vpc = pc;
-	l->gen = c->jit_gen;
+	l->gen = lc_key(c);
 	l->b = b;
 	l->code = b->code;
 	return b;

@@ -22,6 +22,7 @@
 #define OFF_INSTRET ((int32_t)offsetof(struct hart, instret))
 #define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
 #define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
+#define OFF_DCTX    ((int32_t)offsetof(struct core, dctx))
 #define OFF_BUDGET  ((int32_t)offsetof(struct core, jit_budget))
 #define OFF_TLB(a)                                                                                 \
 	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
@@ -294,6 +295,7 @@ static uint8_t *tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t im
 	emit_shift_ri(&t->e, false, SH_SHL, RAX, 4);
 	emit_mov_rr(&t->e, true, RCX, RSI);
 	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
+	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
 	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
 	return emit_jcc(&t->e, CC_NE, NULL);
 }
