@@ -126,14 +126,14 @@ static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t l
 	if ((r = hooks_run(s->hooks[HOOK_CREATE_CONTAINER], s->nhooks[HOOK_CREATE_CONTAINER],
 			   *state_json, msg, len)))
 		return r;
-	if ((r = mounts_pivot(c->rootfs, c->no_pivot, msg, len)) ||
-	    (r = mounts_finalize(s, msg, len)))
+	if ((r = mounts_pivot(c->rootfs, c->no_pivot, msg, len)))
 		return r;
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return ERR(-errno, "sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return ERR(-errno, "setdomainname: %s", strerror(errno));
-	if ((r = process_sysctl(s, msg, len)))
+	/* sysctl before the read-only paths make /proc/sys read-only. */
+	if ((r = process_sysctl(s, msg, len)) || (r = mounts_finalize(s, msg, len)))
 		return r;
 	if (c->console >= 0) {
 		r = console_setup(c->console, s->process.console_height, s->process.console_width,

@@ -205,8 +205,11 @@ static unsigned long statvfs_flags(const char *path)
 	return f;
 }
 
-static int mount_cgroup(const struct oci_mount *m, const char *target, const struct mount_opts *o,
-			const char *cgpath, bool cgroupns, char *msg, size_t len)
+static int reopen(int rootfd, const char *dest, int *fd, char *target, size_t tlen);
+
+static int mount_cgroup(int rootfd, int *fd, const struct oci_mount *m, char *target,
+			const struct mount_opts *o, const char *cgpath, bool cgroupns, char *msg,
+			size_t len)
 {
 	char src[PATH_MAX], sub[PATH_MAX], line[4096];
 	unsigned long fl = (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -227,6 +230,8 @@ static int mount_cgroup(const struct oci_mount *m, const char *target, const str
 	}
 	if (mount("tmpfs", target, "tmpfs", fl, "mode=755") < 0)
 		return ERR(-errno, "mount tmpfs on %s: %s", m->destination, strerror(errno));
+	if (reopen(rootfd, m->destination, fd, target, 64))
+		return ERR(-EIO, "reopen %s: %s", m->destination, strerror(errno));
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return ERR(-errno, "mountinfo: %s", strerror(errno));
@@ -266,6 +271,20 @@ static int mount_cgroup(const struct oci_mount *m, const char *target, const str
 	return 0;
 }
 
+/* A path through an O_PATH fd names what was there before a mount on top of it: after
+ * mounting, open the destination again to reach the new mount. */
+static int reopen(int rootfd, const char *dest, int *fd, char *target, size_t tlen)
+{
+	int nfd = openat_in_root(rootfd, dest, O_PATH);
+
+	if (nfd < 0)
+		return -1;
+	close(*fd);
+	*fd = nfd;
+	fmt(target, tlen, "/proc/self/fd/%d", nfd);
+	return 0;
+}
+
 static int do_mount(int rootfd, const struct oci_mount *m, bool userns, const char *cgpath,
 		    bool cgroupns, char *msg, size_t len)
 {
@@ -295,6 +314,8 @@ static int do_mount(int rootfd, const struct oci_mount *m, bool userns, const ch
 	fmt(target, sizeof(target), "/proc/self/fd/%d", fd);
 	if (o.bind) {
 		r = mount(m->source, target, NULL, MS_BIND | (o.rec ? MS_REC : 0), NULL);
+		if (r == 0)
+			r = reopen(rootfd, m->destination, &fd, target, sizeof(target));
 		if (r == 0 && (o.flags & ~(MS_REMOUNT)))
 			r = mount(NULL, target, NULL,
 				  MS_BIND | MS_REMOUNT | o.flags |
@@ -304,7 +325,7 @@ static int do_mount(int rootfd, const struct oci_mount *m, bool userns, const ch
 			r = ERR(-errno, "bind mount %s on %s: %s", m->source, m->destination,
 				strerror(errno));
 	} else if (!strcmp(type, "cgroup")) {
-		r = mount_cgroup(m, target, &o, cgpath, cgroupns, msg, len);
+		r = mount_cgroup(rootfd, &fd, m, target, &o, cgpath, cgroupns, msg, len);
 	} else {
 		r = mount(m->source ? m->source : type, target, type, o.flags,
 			  o.data[0] ? o.data : NULL);
@@ -319,6 +340,8 @@ static int do_mount(int rootfd, const struct oci_mount *m, bool userns, const ch
 			r = ERR(-errno, "mount %s (%s) on %s: %s", m->source ? m->source : "none",
 				type, m->destination, strerror(errno));
 	}
+	if (!r && o.propagation && !o.bind)
+		r = reopen(rootfd, m->destination, &fd, target, sizeof(target));
 	if (!r && o.propagation && mount(NULL, target, NULL, o.propagation, NULL) < 0)
 		r = ERR(-errno, "propagation of %s: %s", m->destination, strerror(errno));
 	close(fd);

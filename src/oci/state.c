@@ -34,6 +34,19 @@ bool state_id_valid(const char *id)
 
 int state_dir_create(const char *root, const char *id, char *dir, size_t len)
 {
+	char tmp[PATH_MAX];
+
+	/* mkdir -p: clients such as containerd pass roots that do not exist yet. */
+	if (fmt(tmp, sizeof(tmp), "%s", root) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0711) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
 	if (mkdir(root, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if ((size_t)fmt(dir, len, "%s/%s", root, id) >= len)
