@@ -242,7 +242,8 @@ static int mount_cgroup(int rootfd, int *fd, const struct oci_mount *m, char *ta
 		if (!dash || sscanf(line, "%*d %*d %*s %1023s %1023s", root, mnt) != 2 ||
 		    sscanf(dash + 3, "%63s %255s %1023s", fstype, msrc, sopts) != 3)
 			continue;
-		if (strncmp(mnt, "/sys/fs/cgroup/", 15) || strcmp(root, "/") ||
+		/* root is relative to our cgroup namespace ("/.."): not checked. */
+		if (strncmp(mnt, "/sys/fs/cgroup/", 15) ||
 		    (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")))
 			continue;
 		base = mnt + 15;
