@@ -600,24 +600,33 @@ bool cgroup_frozen(const char *path)
 int cgroup_destroy(const char *path)
 {
 	char dir[PATH_MAX];
+	bool gone[MAX_HIER] = {0};
 	int ret = 0;
 
 	if (!path[0] || !strcmp(path, "/"))
 		return 0;
 	scan();
-	for (size_t i = 0; i < nhiers; i++) {
-		fmt(dir, sizeof(dir), "%s%s", hiers[i].mnt, path);
-		for (int t = 0; t < 200; t++) {
-			if (rmdir(dir) == 0 || errno == ENOENT)
-				break;
-			if (errno != EBUSY) {
-				ret = -errno;
-				break;
+	/* Exiting tasks keep a cgroup busy for a moment: retry all hierarchies together. */
+	for (int t = 0; t < 400; t++) {
+		size_t left = 0;
+		ret = 0;
+		for (size_t i = 0; i < nhiers; i++) {
+			if (gone[i])
+				continue;
+			fmt(dir, sizeof(dir), "%s%s", hiers[i].mnt, path);
+			if (rmdir(dir) == 0 || errno == ENOENT) {
+				gone[i] = true;
+				continue;
 			}
-			usleep(5000); /* tasks still exiting */
-			if (t == 199)
-				ret = -EBUSY;
+			ret = -errno;
+			if (errno != EBUSY)
+				gone[i] = true;
+			else
+				left++;
 		}
+		if (!left)
+			break;
+		usleep(5000);
 	}
 	return ret;
 }

@@ -186,11 +186,18 @@ int state_pid_start(pid_t pid, uint64_t *start)
 	p += 2;
 	if (*p == 'Z' || *p == 'X')
 		return -ESRCH;
-	/* Field 3 is the state; starttime is field 22, i.e. 19 fields further. */
+	/* Field 3 is the state; flags is field 9 and starttime field 22. */
 	for (int i = 0; i < 19 && p; i++) {
 		p = strchr(p, ' ');
 		if (p)
 			p++;
+		if (p && i == 5) {
+			unsigned long flags = strtoul(p, NULL, 10);
+			/* PF_EXITING: a pid-namespace init waiting for its children is gone
+			 * for our purposes. */
+			if (flags & 0x4)
+				return -ESRCH;
+		}
 	}
 	if (!p || sscanf(p, "%llu", &v) != 1)
 		return -EINVAL;

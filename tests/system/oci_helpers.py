@@ -86,13 +86,20 @@ def default_config():
     return json.loads(json.dumps(_SPEC_CACHE["spec"]))
 
 
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 class Bundle:
     """A bundle directory with a busybox rootfs and an editable config."""
 
     def __init__(self, root, rootfs_template):
         self.dir = pathlib.Path(root)
         self.rootfs = self.dir / "rootfs"
-        shutil.copytree(rootfs_template, self.rootfs, symlinks=True)
+        shutil.copytree(rootfs_template, self.rootfs, symlinks=True, copy_function=_link_or_copy)
         self.config = default_config()
         self.config["process"]["terminal"] = False
         self.config["root"]["readonly"] = False
@@ -151,6 +158,12 @@ class Runtime:
         return json.loads(r.stdout)
 
     def cleanup(self):
+        # Kill first and reap: a pid-namespace init only finishes exiting once every
+        # process of its namespace has been reaped, and we are their subreaper.
+        for cid in list(self.ids):
+            self("kill", "--all", cid, "KILL")
+        wait_for(lambda: reap_orphans() or True, timeout=0.05)
+        reap_orphans()
         for cid in list(self.ids):
             self("delete", "--force", cid)
         reap_orphans()
