@@ -110,10 +110,11 @@ int oci_cmd_run(int argc, char **argv)
 	struct oci_state st;
 	char msg[2048] = "";
 	bool detach = false;
-	int r = parse(argc, argv, "run", &o, &detach), ws = 0;
+	int r = parse(argc, argv, "run", &o, &detach), ws = 0, sync = -1;
 
 	if (r)
 		return r < 0 ? 0 : 1;
+	o.sync_out = &sync;
 	if (container_create(&o, &st, msg, sizeof(msg)))
 		return oci_fail("%s", msg);
 	/* The init is our child: forward signals to it while we wait. */
@@ -122,7 +123,7 @@ int oci_cmd_run(int argc, char **argv)
 		for (int sig = 1; sig < 32; sig++)
 			if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE)
 				signal(sig, forward);
-	if (container_start(&st, msg, sizeof(msg))) {
+	if (container_start_sync(&st, sync, msg, sizeof(msg))) {
 		container_destroy(&st, msg, sizeof(msg));
 		state_release(&st);
 		return oci_fail("%s", msg);

@@ -9,7 +9,12 @@
  *   init -> parent  'E' + text   failed (the text becomes create's error message)
  * The init then blocks reading the exec fifo (<root>/<id>/exec.fifo), which it holds open
  * read-write so the read blocks until start writes one byte; start then unlinks the fifo,
- * which is also how "created" is told from "running". */
+ * which is also how "created" is told from "running". ("run" needs no fifo: the init waits
+ * for an 'S' on the socket.)
+ *
+ * The init does not wait for 'M' before it mounts: joining the cgroup (one RCU grace period
+ * per attach on cgroup v1) overlaps with the mount work; only the cgroup namespace and the
+ * "cgroup" mount wait for it. With a new user namespace the maps are needed first. */
 #include "oci/fmt.h"
 #include "oci/container.h"
 
@@ -44,7 +49,7 @@ struct init_ctx {
 	const char *rootfs, *cgroup;
 	int sync, fifo, console;
 	int preserve_fds;
-	bool no_pivot, userns, cgroupns;
+	bool no_pivot, userns, cgroupns, attached, sync_start;
 };
 
 static int send_msg(int fd, char code, const char *payload)
@@ -90,6 +95,22 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* Waits until the parent has put us in our cgroup (and written our id maps). */
+static int init_wait_attached(void *arg)
+{
+	struct init_ctx *c = arg;
+	char m[16];
+
+	if (c->attached)
+		return 0;
+	if (recv_msg(c->sync, m, sizeof(m)) != 'M')
+		_exit(1); /* the parent gave up */
+	c->attached = true;
+	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		return -errno;
+	return 0;
+}
+
 static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t len)
 {
 	const struct oci_spec *s = c->spec;
@@ -98,23 +119,26 @@ static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t l
 
 	if (!buf)
 		return ERR(-ENOMEM, "out of memory");
-	if (recv_msg(c->sync, buf, MSG_MAX) != 'M') {
-		free(buf);
-		_exit(1); /* the parent gave up */
-	}
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-		free(buf);
-		return ERR(-errno, "becoming root in the user namespace: %s", strerror(errno));
+	if (c->userns) {
+		if ((r = init_wait_attached(c))) {
+			free(buf);
+			return ERR(r, "unshare cgroup namespace: %s", strerror(-r));
+		}
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			free(buf);
+			return ERR(-errno, "becoming root in the user namespace: %s",
+				   strerror(errno));
+		}
 	}
 	if ((r = ns_join_paths(s, msg, len))) {
 		free(buf);
 		return r;
 	}
-	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
-		free(buf);
-		return ERR(-errno, "unshare cgroup namespace: %s", strerror(errno));
-	}
-	if ((r = mounts_setup(s, c->rootfs, c->userns, c->cgroup, c->cgroupns, msg, len))) {
+	r = mounts_setup(s, c->rootfs, c->userns, c->cgroup, c->cgroupns, init_wait_attached, c,
+			 msg, len);
+	if (!r && (r = init_wait_attached(c)))
+		r = ERR(r, "unshare cgroup namespace: %s", strerror(-r));
+	if (r) {
 		free(buf);
 		return r;
 	}
@@ -170,14 +194,20 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
 		_exit(1);
 	}
 	send_msg(c->sync, 'C', NULL);
-	close(c->sync);
-	/* Blocks until "start" writes a byte (we hold the fifo read-write: no EOF). */
-	do
-		r = (int)read(c->fifo, &b, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1)
-		_exit(1);
-	close(c->fifo);
+	if (c->sync_start) {
+		if (recv_msg(c->sync, msg, sizeof(msg)) != 'S')
+			_exit(1);
+		close(c->sync);
+	} else {
+		close(c->sync);
+		/* Blocks until "start" writes a byte (we hold the fifo read-write: no EOF). */
+		do
+			r = (int)read(c->fifo, &b, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1)
+			_exit(1);
+		close(c->fifo);
+	}
 	if (hooks_run(s->hooks[HOOK_START_CONTAINER], s->nhooks[HOOK_START_CONTAINER], state, msg,
 		      sizeof(msg))) {
 		dprintf(2, "gasang: startContainer hook: %s\n", msg);
@@ -187,6 +217,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *c)
 	dprintf(2, "gasang: %s\n", msg);
 	_exit(127);
 }
+
+static int run_poststart(struct oci_state *st, char *msg, size_t len);
 
 static char *state_str(const struct oci_state *st, enum oci_status status)
 {
@@ -352,12 +384,12 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 	st->owner = getuid();
 	st->config = json_incref(spec.json);
 	state_fifo_path(st, path, sizeof(path));
-	if (mkfifo(path, 0622) < 0) {
+	if (!o->sync_out && mkfifo(path, 0622) < 0) {
 		r = ERR(-errno, "mkfifo %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	ic.fifo = open(path, O_RDWR | O_CLOEXEC);
-	if (ic.fifo < 0) {
+	ic.fifo = o->sync_out ? -1 : open(path, O_RDWR | O_CLOEXEC);
+	if (!o->sync_out && ic.fifo < 0) {
 		r = ERR(-errno, "open %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -396,6 +428,7 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 	ic.sync = sp[1];
 	ic.preserve_fds = o->preserve_fds;
 	ic.no_pivot = o->no_pivot;
+	ic.sync_start = o->sync_out != NULL;
 	ic.userns = (flags & CLONE_NEWUSER) != 0;
 	{
 		const struct oci_namespace *cg = spec_namespace(&spec, CLONE_NEWCGROUP);
@@ -413,7 +446,8 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 	}
 	close(sp[1]);
 	sp[1] = -1;
-	close(ic.fifo);
+	if (ic.fifo >= 0)
+		close(ic.fifo);
 	ic.fifo = -1;
 	if (ic.console >= 0) {
 		close(ic.console);
@@ -433,7 +467,10 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 		r = ERR(r, "pid file %s: %s", o->pid_file, strerror(-r));
 		goto fail;
 	}
-	close(sp[0]);
+	if (o->sync_out)
+		*o->sync_out = sp[0];
+	else
+		close(sp[0]);
 	spec_free(&spec);
 	return 0;
 fail:
@@ -476,7 +513,6 @@ int container_spec(const struct oci_state *st, struct oci_spec *spec, char *msg,
 int container_start(struct oci_state *st, char *msg, size_t len)
 {
 	char fifo[PATH_MAX + 16];
-	struct oci_spec spec;
 	enum oci_status s = state_status(st);
 	int fd, r;
 
@@ -493,6 +529,14 @@ int container_start(struct oci_state *st, char *msg, size_t len)
 	if (r)
 		return ERR(r, "signalling the container init: %s", strerror(-r));
 	unlink(fifo);
+	return run_poststart(st, msg, len);
+}
+
+static int run_poststart(struct oci_state *st, char *msg, size_t len)
+{
+	struct oci_spec spec;
+	int r = 0;
+
 	if (container_spec(st, &spec, msg, len) == 0) {
 		if (spec.nhooks[HOOK_POSTSTART]) {
 			char *js = state_str(st, STATUS_RUNNING);
@@ -503,6 +547,16 @@ int container_start(struct oci_state *st, char *msg, size_t len)
 		spec_free(&spec);
 	}
 	return r;
+}
+
+int container_start_sync(struct oci_state *st, int sync, char *msg, size_t len)
+{
+	int r = send_msg(sync, 'S', NULL);
+
+	close(sync);
+	if (r)
+		return ERR(r, "signalling the container init: %s", strerror(-r));
+	return run_poststart(st, msg, len);
 }
 
 int container_kill(struct oci_state *st, int sig, bool all, char *msg, size_t len)

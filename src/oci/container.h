@@ -14,6 +14,8 @@ struct create_opts {
 	const char *root, *id, *bundle, *pid_file, *console_socket;
 	int preserve_fds;
 	bool no_pivot;
+	/* run: no exec fifo; the init waits for container_start_sync() on *sync_out. */
+	int *sync_out;
 };
 
 struct exec_opts {
@@ -29,6 +31,8 @@ struct exec_opts {
 /* Creates the container; on success st describes it and its init waits for start. */
 int container_create(const struct create_opts *o, struct oci_state *st, char *msg, size_t len);
 int container_start(struct oci_state *st, char *msg, size_t len);
+/* Starts a container created with create_opts.sync_out (closes sync). */
+int container_start_sync(struct oci_state *st, int sync, char *msg, size_t len);
 int container_kill(struct oci_state *st, int sig, bool all, char *msg, size_t len);
 /* Deletes a container. force kills a running one; not-found is an error unless force. */
 int container_delete(const char *root, const char *id, bool force, char *msg, size_t len);

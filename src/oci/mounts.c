@@ -488,7 +488,8 @@ static unsigned long propagation_flag(const char *s)
 }
 
 int mounts_setup(const struct oci_spec *spec, const char *rootfs, bool userns,
-		 const char *cgroup_path, bool cgroupns, char *msg, size_t len)
+		 const char *cgroup_path, bool cgroupns, int (*before_cgroup)(void *), void *arg,
+		 char *msg, size_t len)
 {
 	unsigned long prop = MS_SLAVE | MS_REC;
 	int rootfd, r = 0;
@@ -506,8 +507,15 @@ int mounts_setup(const struct oci_spec *spec, const char *rootfs, bool userns,
 	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return ERR(-errno, "open rootfs %s: %s", rootfs, strerror(errno));
-	for (size_t i = 0; i < spec->nmounts && !r; i++)
+	for (size_t i = 0; i < spec->nmounts && !r; i++) {
+		const char *type = spec->mounts[i].type;
+		if (before_cgroup && type && !strcmp(type, "cgroup")) {
+			if ((r = before_cgroup(arg)))
+				break;
+			before_cgroup = NULL;
+		}
 		r = do_mount(rootfd, &spec->mounts[i], userns, cgroup_path, cgroupns, msg, len);
+	}
 	if (!r)
 		r = setup_dev(rootfd, spec, userns, msg, len);
 	close(rootfd);

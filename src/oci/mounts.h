@@ -10,8 +10,11 @@ struct oci_spec;
 
 /* Makes the mount tree private/slave, binds the rootfs and mounts everything under it,
  * including /dev's default devices. userns: devices are bind-mounted, not created. */
+/* before_cgroup (may be NULL) runs once before the first "cgroup" mount: the init uses it
+ * to wait until it sits in its cgroup and then unshare its cgroup namespace. */
 int mounts_setup(const struct oci_spec *spec, const char *rootfs, bool userns,
-		 const char *cgroup_path, bool cgroupns, char *msg, size_t len);
+		 const char *cgroup_path, bool cgroupns, int (*before_cgroup)(void *), void *arg,
+		 char *msg, size_t len);
 /* Switches root to rootfs. */
 int mounts_pivot(const char *rootfs, bool no_pivot, char *msg, size_t len);
 /* After pivot: masked paths, read-only paths, read-only root, root propagation. */
