@@ -142,11 +142,19 @@ static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t l
 		free(buf);
 		return r;
 	}
-	if (send_msg(c->sync, 'H', NULL) || recv_msg(c->sync, buf, MSG_MAX) != 'G') {
+	/* The parent's prestart/createRuntime hooks and the state JSON for ours: only when
+	 * there are hooks (saves a round trip per container otherwise). */
+	if (s->nhooks[HOOK_PRESTART] || s->nhooks[HOOK_CREATE_RUNTIME] ||
+	    s->nhooks[HOOK_CREATE_CONTAINER] || s->nhooks[HOOK_START_CONTAINER]) {
+		if (send_msg(c->sync, 'H', NULL) || recv_msg(c->sync, buf, MSG_MAX) != 'G') {
+			free(buf);
+			_exit(1);
+		}
+		*state_json = buf + 1;
+	} else {
 		free(buf);
-		_exit(1);
+		*state_json = "";
 	}
-	*state_json = buf + 1;
 	if ((r = hooks_run(s->hooks[HOOK_CREATE_CONTAINER], s->nhooks[HOOK_CREATE_CONTAINER],
 			   *state_json, msg, len)))
 		return r;
