@@ -505,6 +505,55 @@ int cgroup_create(const char *path, const struct oci_resources *res, char *msg, 
 	return r;
 }
 
+int cgroup_attach_self_v1(const char *path)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	scan();
+	for (size_t i = 0; i < nhiers; i++) {
+		if (hiers[i].v2)
+			continue;
+		fmt(dir, sizeof(dir), "%s%s", hiers[i].mnt, path);
+		/* "0" in "tasks" moves just the calling thread: the kernel then skips the
+		 * global threadgroup lock (and its RCU grace period) that cgroup.procs and
+		 * other pids take. */
+		r = write_str(dir, "tasks", "0");
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int cgroup_open_v2(const char *path)
+{
+	char dir[PATH_MAX];
+	struct hier *h;
+	int fd;
+
+	scan();
+	h = find("");
+	if (!h)
+		return -ENOENT;
+	fmt(dir, sizeof(dir), "%s%s", h->mnt, path);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cgroup_add_pid_v2(const char *path, pid_t pid)
+{
+	char dir[PATH_MAX], buf[32];
+	struct hier *h;
+
+	scan();
+	h = find("");
+	if (!h)
+		return 0;
+	fmt(buf, sizeof(buf), "%d", (int)pid);
+	fmt(dir, sizeof(dir), "%s%s", h->mnt, path);
+	return write_str(dir, "cgroup.procs", buf);
+}
+
 int cgroup_add_pid(const char *path, pid_t pid)
 {
 	char dir[PATH_MAX], buf[32];

@@ -19,6 +19,12 @@ int cgroup_resolve(const char *spec_path, const char *id, char *out, size_t len)
 int cgroup_create(const char *path, const struct oci_resources *res, char *msg, size_t msglen);
 int cgroup_apply(const char *path, const struct oci_resources *res, char *msg, size_t msglen);
 int cgroup_add_pid(const char *path, pid_t pid);
+/* Moves the calling (single-threaded) process into path in every v1 hierarchy. */
+int cgroup_attach_self_v1(const char *path);
+/* O_PATH fd of path in the v2 (or hybrid's cgroup2) hierarchy, for CLONE_INTO_CGROUP. */
+int cgroup_open_v2(const char *path);
+/* Writes pid into path's cgroup.procs in the v2 hierarchy only (0 when there is none). */
+int cgroup_add_pid_v2(const char *path, pid_t pid);
 /* The pids in the container's cgroup (malloc'd array). */
 int cgroup_pids(const char *path, pid_t **pids, size_t *n);
 int cgroup_freeze(const char *path, bool freeze);

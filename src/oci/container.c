@@ -19,6 +19,7 @@
 #include "oci/container.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -50,6 +51,14 @@ struct init_ctx {
 	int sync, fifo, console;
 	int preserve_fds;
 	bool no_pivot, userns, cgroupns, attached, sync_start;
+	bool self_attach; /* join the v1 cgroups ourselves ("0" > tasks) */
+};
+
+/* Who puts the init into its cgroup. */
+enum attach_mode {
+	ATTACH_PARENT_ALL, /* the parent writes the pid everywhere (user namespaces) */
+	ATTACH_PARENT_V2,  /* the init joins v1 itself, the parent writes the v2 pid */
+	ATTACH_DONE_V2,	   /* the init joins v1 itself, clone3 placed it in v2 */
 };
 
 static int send_msg(int fd, char code, const char *payload)
@@ -119,6 +128,10 @@ static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t l
 
 	if (!buf)
 		return ERR(-ENOMEM, "out of memory");
+	if (c->self_attach && (r = cgroup_attach_self_v1(c->cgroup))) {
+		free(buf);
+		return ERR(r, "joining cgroup %s: %s", c->cgroup, strerror(-r));
+	}
 	if (c->userns) {
 		if ((r = init_wait_attached(c))) {
 			free(buf);
@@ -270,7 +283,7 @@ static void now_rfc3339(char *buf, size_t len)
 
 /* The parent's half of create, after clone. */
 static int create_parent(const struct oci_spec *spec, struct oci_state *st, pid_t pid, int sync,
-			 char *msg, size_t len)
+			 enum attach_mode attach, char *msg, size_t len)
 {
 	char *buf = malloc(MSG_MAX), *js;
 	int r, code;
@@ -278,7 +291,13 @@ static int create_parent(const struct oci_spec *spec, struct oci_state *st, pid_
 	if (!buf)
 		return ERR(-ENOMEM, "out of memory");
 	st->pid = pid;
-	if (st->cgroup[0] && (r = cgroup_add_pid(st->cgroup, pid))) {
+	if (attach == ATTACH_PARENT_ALL)
+		r = cgroup_add_pid(st->cgroup, pid);
+	else if (attach == ATTACH_PARENT_V2)
+		r = cgroup_add_pid_v2(st->cgroup, pid);
+	else
+		r = 0;
+	if (r) {
 		free(buf);
 		return ERR(r, "joining cgroup %s: %s", st->cgroup, strerror(-r));
 	}
@@ -326,6 +345,36 @@ static int create_parent(const struct oci_spec *spec, struct oci_state *st, pid_
 	return r;
 }
 
+/* Forks the init with its new namespaces. Without a user namespace it joins its v1 cgroups
+ * itself and clone3(CLONE_INTO_CGROUP) places it in the v2 one: no migration of another
+ * process, whose global lock costs an RCU grace period on every container start. */
+static pid_t clone_init(struct init_ctx *ic, int flags, enum attach_mode *attach)
+{
+	struct clone_args ca = {.flags = (uint64_t)flags, .exit_signal = SIGCHLD};
+	int v2 = -1;
+	pid_t pid;
+
+	*attach = ATTACH_PARENT_ALL;
+	ic->self_attach = false;
+	if (!ic->userns) {
+		ic->self_attach = true;
+		*attach = ATTACH_PARENT_V2;
+		v2 = cgroup_open_v2(ic->cgroup);
+	}
+	if (v2 >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)v2;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		close(v2);
+		if (pid >= 0) {
+			if (pid > 0)
+				*attach = ATTACH_DONE_V2;
+			return pid;
+		}
+	}
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 static int rootfs_path(const struct oci_spec *spec, const char *bundle, char *out, size_t len)
 {
 	char p[PATH_MAX];
@@ -347,6 +396,7 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 	char path[PATH_MAX + 32], err[512];
 	int sp[2] = {-1, -1}, r, flags;
 	bool made_dir = false, made_cg = false;
+	enum attach_mode attach = ATTACH_PARENT_ALL;
 	pid_t pid = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -443,7 +493,7 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 		ic.cgroupns = cg && !cg->path;
 	}
 	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = clone_init(&ic, flags, &attach);
 	if (pid < 0) {
 		r = ERR(-errno, "clone: %s", strerror(errno));
 		goto fail;
@@ -461,7 +511,7 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 		close(ic.console);
 		ic.console = -1;
 	}
-	if ((r = create_parent(&spec, st, pid, sp[0], msg, len)))
+	if ((r = create_parent(&spec, st, pid, sp[0], attach, msg, len)))
 		goto fail;
 	if ((r = state_pid_start(pid, &st->pid_start))) {
 		r = ERR(r, "container init exited unexpectedly");
