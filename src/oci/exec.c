@@ -116,6 +116,51 @@ static int exec_run_child(struct oci_process *p, const struct oci_spec *spec,
 	_exit(127);
 }
 
+/* The helper: joins the cgroup and namespaces, forks the process (children enter the pid and
+ * time namespaces), reports its pid, then waits for it (foreground) or leaves. */
+static __attribute__((noreturn)) void exec_helper(struct oci_state *st, struct oci_process *p,
+						  const struct oci_spec *spec,
+						  const struct exec_opts *o, int csock, int errw,
+						  int pidw)
+{
+	char msg[1024] = "";
+	int joined, r, ws;
+	pid_t pid;
+
+	if (st->cgroup[0] && (r = cgroup_add_pid(st->cgroup, getpid()))) {
+		fmt(msg, sizeof(msg), "joining cgroup: %s", strerror(-r));
+		write_all(errw, msg, strlen(msg));
+		_exit(1);
+	}
+	if ((r = ns_join_pid(st->pid, &joined, msg, sizeof(msg)))) {
+		write_all(errw, msg, strlen(msg));
+		_exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		fmt(msg, sizeof(msg), "fork: %s", strerror(errno));
+		write_all(errw, msg, strlen(msg));
+		_exit(1);
+	}
+	if (pid == 0) {
+		close(pidw);
+		exec_run_child(p, spec, o, csock, errw);
+	}
+	write_all(pidw, &pid, sizeof(pid));
+	close(pidw);
+	close(errw);
+	if (csock >= 0)
+		close(csock);
+	if (o->detach)
+		_exit(0);
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_IGN); /* the parent forwards signals to the process */
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+}
+
 int container_exec(struct oci_state *st, const struct exec_opts *o, int *status, char *msg,
 		   size_t len)
 {
@@ -123,10 +168,10 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 	struct oci_process p;
 	enum oci_status s = state_status(st);
 	char err[1024];
-	int pipefd[2], csock = -1, pidfile_dir = AT_FDCWD, joined, r;
+	int pipefd[2], pidpipe[2], csock = -1, pidfile_dir = AT_FDCWD, r, ws = 0;
 	char *free_env = NULL;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid = -1, helper;
 
 	*status = 0;
 	if (s == STATUS_STOPPED)
@@ -151,7 +196,7 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 			goto out;
 		}
 	}
-	/* The pid file lives on the host: keep a handle before our root changes. */
+	/* The pid file: a handle on its directory, opened before anything else. */
 	if (o->pid_file) {
 		char dir[PATH_MAX];
 		char *slash;
@@ -165,35 +210,41 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 			goto out;
 		}
 	}
-	if (st->cgroup[0] && (r = cgroup_add_pid(st->cgroup, getpid()))) {
-		r = ERR(r, "joining cgroup: %s", strerror(-r));
-		goto out;
-	}
-	if ((r = ns_join_pid(st->pid, &joined, msg, len)))
-		goto out;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0) {
 		r = ERR(-errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
+	/* A helper joins the container (we stay outside: our pid file, our log, and
+	 * sanitizers that cannot cope with a foreign pid namespace) and forks the process. */
+	helper = fork();
+	if (helper < 0) {
 		r = ERR(-errno, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0) {
+	if (helper == 0) {
 		close(pipefd[0]);
-		exec_run_child(&p, &spec, o, csock, pipefd[1]);
+		close(pidpipe[0]);
+		exec_helper(st, &p, &spec, o, csock, pipefd[1], pidpipe[1]);
 	}
 	close(pipefd[1]);
+	close(pidpipe[1]);
 	if (csock >= 0)
 		close(csock);
+	n = read(pidpipe[0], &pid, sizeof(pid));
+	close(pidpipe[0]);
+	if (n != sizeof(pid))
+		pid = -1;
 	n = read(pipefd[0], err, sizeof(err) - 1);
 	close(pipefd[0]);
-	if (n > 0) {
-		err[n] = 0;
-		waitpid(pid, NULL, 0);
-		r = ERR(-EIO, "%s", err);
+	if (n > 0 || pid <= 0) {
+		int ws;
+		err[n > 0 ? n : 0] = 0;
+		if (n <= 0)
+			waitpid(helper, &ws, 0);
+		r = ERR(-EIO, "%s", err[0] ? err : "exec: joining the container failed");
+		if (n > 0)
+			waitpid(helper, NULL, 0);
 		goto out;
 	}
 	if (o->pid_file) {
@@ -205,15 +256,17 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 		}
 	}
 	if (!o->detach) {
-		int ws;
 		exec_child = pid;
 		for (int sig = 1; sig < 32; sig++)
 			if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE)
 				signal(sig, forward_signal);
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	}
+	/* The helper relays the exit status (foreground) or leaves at once (detach). */
+	while (waitpid(helper, &ws, 0) < 0 && errno == EINTR)
+		;
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	if (o->detach)
+		*status = 0;
 	r = 0;
 out:
 	if (pidfile_dir >= 0 && pidfile_dir != AT_FDCWD)

@@ -950,6 +950,8 @@ int spec_parse(const char *text, struct oci_spec *spec, char *err, size_t errlen
 	r = parse_root(&c, spec->json);
 	if (r && !err[0])
 		fmt(err, errlen, "out of memory");
+	if (r)
+		spec_free(spec); /* a failed parse leaves nothing to free */
 	return r;
 }
 
