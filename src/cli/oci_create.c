@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "base/util.h"
 #include "cli/oci.h"
 #include "oci/fmt.h"
+#include "oci/console.h"
 #include "oci/container.h"
 
 static pid_t run_child;
@@ -41,6 +44,7 @@ static int parse(int argc, char **argv, const char *cmd, struct create_opts *o, 
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->console_fd = -1;
 	optind = 0;
 	while ((c = getopt_long_only(argc, argv, "+b:dh", lo, NULL)) != -1) {
 		switch (c) {
@@ -110,13 +114,24 @@ int oci_cmd_run(int argc, char **argv)
 	struct oci_state st;
 	char msg[2048] = "";
 	bool detach = false;
-	int r = parse(argc, argv, "run", &o, &detach), ws = 0, sync = -1;
+	int r = parse(argc, argv, "run", &o, &detach), ws = 0, sync = -1, master = -1;
+	int cpair[2] = {-1, -1};
 
 	if (r)
 		return r < 0 ? 0 : 1;
 	o.sync_out = &sync;
-	if (container_create(&o, &st, msg, sizeof(msg)))
+	/* A terminal without --console-socket: we hold the pty master and relay it. */
+	if (!detach && !o.console_socket &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cpair) == 0)
+		o.console_fd = cpair[1];
+	r = container_create(&o, &st, msg, sizeof(msg));
+	if (cpair[1] >= 0)
+		close(cpair[1]);
+	if (r) {
+		if (cpair[0] >= 0)
+			close(cpair[0]);
 		return oci_fail("%s", msg);
+	}
 	/* The init is our child: forward signals to it while we wait. */
 	run_child = st.pid;
 	if (!detach)
@@ -131,6 +146,15 @@ int oci_cmd_run(int argc, char **argv)
 	if (detach) {
 		state_release(&st);
 		return 0;
+	}
+	if (cpair[0] >= 0) {
+		/* The init sent the master only if the process has a terminal. */
+		struct pollfd p = {.fd = cpair[0], .events = POLLIN};
+		if (poll(&p, 1, 0) == 1 && (master = console_recv_fd(cpair[0])) >= 0) {
+			console_proxy(master);
+			close(master);
+		}
+		close(cpair[0]);
 	}
 	while (waitpid(st.pid, &ws, 0) < 0 && errno == EINTR)
 		;

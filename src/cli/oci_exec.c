@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -32,7 +33,8 @@ int oci_cmd_exec(int argc, char **argv)
 	    {"help", no_argument, 0, 'h'},
 	    {0},
 	};
-	struct exec_opts o = {0};
+	struct exec_opts o = {.console_fd = -1, .relay = -1};
+	int cpair[2] = {-1, -1};
 	struct oci_state st;
 	char msg[2048] = "";
 	char **env = calloc((size_t)argc, sizeof(char *));
@@ -108,7 +110,17 @@ int oci_cmd_exec(int argc, char **argv)
 		free(env);
 		return oci_fail("container \"%s\" does not exist", argv[optind]);
 	}
+	/* --tty in the foreground without --console-socket: we relay the pty ourselves. */
+	if (o.tty && !o.detach && !o.console_socket &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cpair) == 0) {
+		o.console_fd = cpair[1];
+		o.relay = cpair[0];
+	}
 	r = container_exec(&st, &o, &status, msg, sizeof(msg));
+	if (cpair[0] >= 0)
+		close(cpair[0]);
+	if (cpair[1] >= 0)
+		close(cpair[1]);
 	state_release(&st);
 	free(env);
 	if (r)

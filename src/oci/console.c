@@ -3,10 +3,14 @@
 #include "oci/console.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -106,5 +110,99 @@ int console_setup(int sockfd, unsigned rows, unsigned cols, char *msg, size_t le
 		}
 	if (slave > 2)
 		close(slave);
+	return 0;
+}
+
+int console_recv_fd(int sockfd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], name[128];
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sockfd, &m, MSG_CMSG_CLOEXEC) < 0)
+		return -errno;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Copies what is readable on from to to; false at EOF or error. */
+static bool pump(int from, int to)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		off += w;
+	}
+	return true;
+}
+
+int console_proxy(int master)
+{
+	struct termios saved, raw;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0, in_open = true;
+	sigset_t winch;
+	int sfd;
+
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
+	sfd = signalfd(-1, &winch, SFD_CLOEXEC);
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		copy_winsize(master);
+	}
+	for (;;) {
+		struct pollfd p[3] = {{.fd = master, .events = POLLIN},
+				      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!pump(master, STDOUT_FILENO))
+				break; /* EIO once the last slave fd is closed */
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!pump(STDIN_FILENO, master))
+				in_open = false;
+		}
+		if (sfd >= 0 && (p[2].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) > 0)
+				copy_winsize(master);
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_UNBLOCK, &winch, NULL);
 	return 0;
 }

@@ -422,7 +422,7 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 		r = ERR(r, "rootfs (%s) does not exist", spec.root_path);
 		goto out;
 	}
-	if (spec.process.terminal && !o->console_socket) {
+	if (spec.process.terminal && !o->console_socket && o->console_fd < 0) {
 		r = ERR(-EINVAL, "cannot allocate tty if runc will detach without setting console "
 				 "socket");
 		goto out;
@@ -465,7 +465,9 @@ int container_create(const struct create_opts *o, struct oci_state *st, char *ms
 	if ((r = cgroup_create(st->cgroup, &spec.res, msg, len)))
 		goto fail;
 	made_cg = true;
-	if (spec.process.terminal) {
+	if (spec.process.terminal && o->console_fd >= 0) {
+		ic.console = dup(o->console_fd);
+	} else if (spec.process.terminal) {
 		ic.console = console_connect(o->console_socket);
 		if (ic.console < 0) {
 			r = ERR(ic.console, "connect to console socket %s: %s", o->console_socket,

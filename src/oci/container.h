@@ -16,6 +16,8 @@ struct create_opts {
 	bool no_pivot;
 	/* run: no exec fifo; the init waits for container_start_sync() on *sync_out. */
 	int *sync_out;
+	/* run --tty without --console-socket: our end of a socketpair (-1: none). */
+	int console_fd;
 };
 
 struct exec_opts {
@@ -26,6 +28,8 @@ struct exec_opts {
 	size_t nargs;
 	bool tty, tty_set, detach;
 	int preserve_fds;
+	int console_fd; /* as in create_opts (-1: none) */
+	int relay;	/* our end of that socketpair: receive the master and relay it */
 };
 
 /* Creates the container; on success st describes it and its init waits for start. */

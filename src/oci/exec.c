@@ -184,9 +184,11 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 		goto out;
 	if (p.env != spec.process.env && o->nenv)
 		free_env = (char *)p.env;
-	if (p.terminal) {
+	if (p.terminal && o->console_fd >= 0) {
+		csock = dup(o->console_fd);
+	} else if (p.terminal) {
 		if (!o->console_socket) {
-			r = ERR(-EINVAL, "exec --tty needs --console-socket");
+			r = ERR(-EINVAL, "exec --tty --detach needs --console-socket");
 			goto out;
 		}
 		csock = console_connect(o->console_socket);
@@ -253,6 +255,13 @@ int container_exec(struct oci_state *st, const struct exec_opts *o, int *status,
 		if (r) {
 			r = ERR(r, "pid file %s: %s", o->pid_file, strerror(-r));
 			goto out;
+		}
+	}
+	if (o->relay >= 0) {
+		int m = console_recv_fd(o->relay);
+		if (m >= 0) {
+			console_proxy(m);
+			close(m);
 		}
 	}
 	if (!o->detach) {

@@ -248,3 +248,19 @@ def test_console_socket_receives_pty(rt, bundle, tmp_path):
         os.close(master)
     r = rt("create", "--bundle", bundle.dir, "con2")
     assert r.returncode == 1 and "console socket" in r.stderr
+
+
+def test_foreground_terminal_without_console_socket(rt, bundle):
+    # run and exec --tty relay the pty themselves, like runc without --console-socket.
+    bundle.config["process"]["terminal"] = True
+    bundle.sh("tty; read line; echo got:$line")
+    r = rt.run("ft1", bundle, input="typed\n", timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert "/dev/pts/0" in r.stdout and "got:typed" in r.stdout
+    bundle.config["process"]["terminal"] = False
+    bundle.args("sleep", "100")
+    rt.create("ft2", bundle)
+    rt("start", "ft2", check=0)
+    r = rt("exec", "--tty", "ft2", "sh", "-c", "tty; exit 4", timeout=20)
+    assert r.returncode == 4, r.stderr
+    assert "/dev/pts/" in r.stdout
