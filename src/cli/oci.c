@@ -238,6 +238,7 @@ static const struct {
     {"pause", cmd_pause, "suspend all processes of a container"},
     {"resume", cmd_resume, "resume all processes of a paused container"},
     {"update", oci_cmd_update, "update the resource limits of a container"},
+    {"events", oci_cmd_events, "container resource usage (--stats: one sample)"},
     {"features", oci_cmd_features, "show the enabled features"},
     {"spec", oci_cmd_spec, "create a new specification file"},
 };

@@ -27,5 +27,6 @@ int oci_cmd_ps(int argc, char **argv);
 int oci_cmd_list(int argc, char **argv);
 int oci_cmd_features(int argc, char **argv);
 int oci_cmd_spec(int argc, char **argv);
+int oci_cmd_events(int argc, char **argv);
 
 #endif

@@ -286,3 +286,109 @@ int oci_cmd_spec(int argc, char **argv)
 		return oci_fail("spec: writing %s: %s", path, strerror(-r));
 	return 0;
 }
+
+/* One stats sample in runc's events format (the fields we can read from cgroups). */
+static json_t *stats_json(const struct oci_state *st)
+{
+	char dir[4096], buf[256], path[4200];
+	unsigned long long cpu = 0, mem = 0, lim = 0, pids = 0;
+	json_t *j;
+	FILE *f;
+
+	struct {
+		const char *ctrl, *file;
+		unsigned long long *dst;
+	} v1[] = {
+	    {"cpuacct", "cpuacct.usage", &cpu},
+	    {"memory", "memory.usage_in_bytes", &mem},
+	    {"memory", "memory.limit_in_bytes", &lim},
+	    {"pids", "pids.current", &pids},
+	};
+	bool v2 = cgroup_mode() == CGROUP_V2;
+
+	for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
+		const char *file = v1[i].file;
+		if (v2) {
+			static const char *const v2f[] = {"cpu.stat", "memory.current",
+							  "memory.max", "pids.current"};
+			file = v2f[i];
+		}
+		if (cgroup_dir(v2 ? "" : v1[i].ctrl, st->cgroup, dir, sizeof(dir)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (v2 && i == 0) {
+			while (fgets(buf, sizeof(buf), f))
+				if (sscanf(buf, "usage_usec %llu", v1[i].dst) == 1)
+					*v1[i].dst *= 1000;
+		} else if (fgets(buf, sizeof(buf), f)) {
+			*v1[i].dst = strtoull(buf, NULL, 10);
+		}
+		fclose(f);
+	}
+	j = json_pack("{s:s, s:s, s:{s:{s:{s:I}}, s:{s:{s:I, s:I}}, s:{s:I}}}", "type", "stats",
+		      "id", st->id, "data", "cpu", "usage", "total", (json_int_t)cpu, "memory",
+		      "usage", "usage", (json_int_t)mem, "limit", (json_int_t)lim, "pids",
+		      "current", (json_int_t)pids);
+	return j;
+}
+
+int oci_cmd_events(int argc, char **argv)
+{
+	static const struct option lo[] = {{"stats", no_argument, 0, 's'},
+					   {"interval", required_argument, 0, 'i'},
+					   {"help", no_argument, 0, 'h'},
+					   {0}};
+	bool once = false;
+	unsigned interval = 5;
+	struct oci_state st;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long_only(argc, argv, "+h", lo, NULL)) != -1) {
+		if (c == 's') {
+			once = true;
+		} else if (c == 'i') {
+			char *end;
+			double s = strtod(optarg, &end);
+			/* "5s", "1s", "500ms" are accepted like Go durations, to the second */
+			if (end == optarg || s < 0)
+				return oci_fail("events: invalid --interval \"%s\"", optarg);
+			interval = !strcmp(end, "ms") ? (unsigned)(s / 1000) : (unsigned)s;
+			if (!interval)
+				interval = 1;
+		} else if (c == 'h') {
+			printf(
+			    "usage: gasang oci events [--stats] [--interval 5s] <container-id>\n");
+			return 0;
+		} else {
+			return 1;
+		}
+	}
+	if (oci_want_args("events", argc, optind, 1, "events [--stats] <container-id>"))
+		return 1;
+	if (state_load(oci_cli.root, argv[optind], &st))
+		return oci_fail("container \"%s\" does not exist", argv[optind]);
+	for (;;) {
+		json_t *j;
+		char *s;
+		if (state_status(&st) == STATUS_STOPPED) {
+			state_release(&st);
+			return once ? oci_fail("container not running") : 0;
+		}
+		j = stats_json(&st);
+		s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (s)
+			printf("%s\n", s);
+		fflush(stdout);
+		free(s);
+		json_decref(j);
+		if (once)
+			break;
+		sleep(interval);
+	}
+	state_release(&st);
+	return 0;
+}

@@ -264,3 +264,25 @@ def test_foreground_terminal_without_console_socket(rt, bundle):
     r = rt("exec", "--tty", "ft2", "sh", "-c", "tty; exit 4", timeout=20)
     assert r.returncode == 4, r.stderr
     assert "/dev/pts/" in r.stdout
+
+
+def test_events_stats(rt, bundle):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 64 * 1024 * 1024}
+    bundle.args("sleep", "100")
+    rt.create("ev1", bundle)
+    rt("start", "ev1", check=0)
+    ev = json.loads(rt("events", "--stats", "ev1", check=0).stdout)
+    assert ev["type"] == "stats" and ev["id"] == "ev1"
+    assert ev["data"]["memory"]["usage"]["limit"] == 64 * 1024 * 1024
+    assert ev["data"]["memory"]["usage"]["usage"] > 0
+    assert ev["data"]["pids"]["current"] == 1
+    assert ev["data"]["cpu"]["usage"]["total"] > 0
+
+
+def test_hook_timeout(rt, bundle):
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "10"],
+                                                 "timeout": 1}]}
+    bundle.args("true")
+    r = rt.create("hto1", bundle, check=1)
+    assert "timed out after 1 s" in r.stderr
+    assert not (pathlib.Path(rt.root) / "hto1").exists()
