@@ -148,6 +148,17 @@ void mounts_parse_options(const char *const *opts, size_t n, struct mount_opts *
 	    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
 	    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
+	/* Recursive variants (runtime spec 1.1), applied with mount_setattr(AT_RECURSIVE). */
+	static const struct {
+		const char *name;
+		bool clear;
+		unsigned long long attr;
+	} rattr[] = {
+	    {"rro", false, MOUNT_ATTR_RDONLY},	   {"rrw", true, MOUNT_ATTR_RDONLY},
+	    {"rnosuid", false, MOUNT_ATTR_NOSUID}, {"rsuid", true, MOUNT_ATTR_NOSUID},
+	    {"rnodev", false, MOUNT_ATTR_NODEV},   {"rdev", true, MOUNT_ATTR_NODEV},
+	    {"rnoexec", false, MOUNT_ATTR_NOEXEC}, {"rexec", true, MOUNT_ATTR_NOEXEC},
+	};
 	size_t dl = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -176,10 +187,19 @@ void mounts_parse_options(const char *const *opts, size_t n, struct mount_opts *
 				done = true;
 			}
 		}
+		for (size_t j = 0; j < ARRAY_SIZE(rattr) && !done; j++) {
+			if (strcmp(s, rattr[j].name))
+				continue;
+			done = true;
+			if (rattr[j].clear)
+				o->rattr_clr |= rattr[j].attr;
+			else
+				o->rattr_set |= rattr[j].attr;
+		}
 		/* Options only a userspace tool understands, or that we do not support. */
 		if (done || !strcmp(s, "tmpcopyup") || !strcmp(s, "idmap") ||
-		    !strcmp(s, "ridmap") || !strncmp(s, "x-", 2) || !strcmp(s, "rro") ||
-		    !strcmp(s, "rrw") || !strcmp(s, "nocopyup") || !strcmp(s, "notmpcopyup"))
+		    !strcmp(s, "ridmap") || !strncmp(s, "x-", 2) || !strcmp(s, "nocopyup") ||
+		    !strcmp(s, "notmpcopyup"))
 			continue;
 		if (dl + strlen(s) + 2 < sizeof(o->data))
 			dl += (size_t)fmt(o->data + dl, sizeof(o->data) - dl, "%s%s", dl ? "," : "",
@@ -340,6 +360,13 @@ static int do_mount(int rootfd, const struct oci_mount *m, bool userns, const ch
 		if (r < 0)
 			r = ERR(-errno, "mount %s (%s) on %s: %s", m->source ? m->source : "none",
 				type, m->destination, strerror(errno));
+	}
+	if (!r && (o.rattr_set || o.rattr_clr)) {
+		struct mount_attr ma = {.attr_set = o.rattr_set, .attr_clr = o.rattr_clr};
+		if (reopen(rootfd, m->destination, &fd, target, sizeof(target)) == 0 &&
+		    mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+			r = ERR(-errno, "recursive mount attributes of %s: %s", m->destination,
+				strerror(errno));
 	}
 	if (!r && o.propagation && !o.bind)
 		r = reopen(rootfd, m->destination, &fd, target, sizeof(target));

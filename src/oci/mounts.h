@@ -22,6 +22,7 @@ int mounts_finalize(const struct oci_spec *spec, char *msg, size_t len);
 /* Parses a mount option list into flags and data (exposed for unit tests). */
 struct mount_opts {
 	unsigned long flags, clear, propagation;
+	unsigned long long rattr_set, rattr_clr; /* MOUNT_ATTR_* for rro, rnosuid, ... */
 	bool bind, rec;
 	char data[1024];
 };

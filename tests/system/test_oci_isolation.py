@@ -112,6 +112,21 @@ def test_bind_mounts_tmpfs_and_options(rt, bundle, tmp_path):
     assert lines[-1] == "700"
 
 
+def test_recursive_read_only_bind(rt, bundle, tmp_path):
+    (bundle.rootfs / "tree" / "sub").mkdir(parents=True)
+    bundle.config["mounts"] += [
+        {"destination": "/tree/sub", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/rtree", "type": "bind", "source": str(bundle.rootfs / "tree"),
+         "options": ["rbind", "rro", "rnosuid"]}]
+    # /rtree/sub is the nested tmpfs seen through the recursive bind: rro reaches it too.
+    bundle.sh("grep ' /rtree' /proc/self/mountinfo")
+    out = run_ok(rt, "rro1", bundle).splitlines()
+    assert len(out) >= 2, out
+    for line in out:
+        opts = line.split()[5]
+        assert opts.startswith("ro") and "nosuid" in opts, line
+
+
 def test_mounts_do_not_leak_to_host(rt, bundle):
     before = pathlib.Path("/proc/self/mountinfo").read_text()
     bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
