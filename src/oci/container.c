@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -173,6 +174,8 @@ static int init_setup(struct init_ctx *c, char **state_json, char *msg, size_t l
 		return r;
 	if ((r = mounts_pivot(c->rootfs, c->no_pivot, msg, len)))
 		return r;
+	if (s->has_personality && personality(s->personality) < 0)
+		return ERR(-errno, "personality: %s", strerror(errno));
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return ERR(-errno, "sethostname: %s", strerror(errno));
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)

@@ -174,6 +174,8 @@ struct oci_spec {
 	const char *rootfs_propagation;
 	const char **masked_paths, **readonly_paths;
 	size_t nmasked, nreadonly;
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX or PER_LINUX32 */
 	bool has_time_offsets;
 	int64_t boottime_secs, monotonic_secs;
 	uint32_t boottime_nsecs, monotonic_nsecs;

@@ -420,6 +420,21 @@ int spec_parse_linux(struct spec_ctx *c, json_t *root)
 		return -EINVAL;
 	if (obj && parse_seccomp(c, obj))
 		return -EINVAL;
+	if (spec_get_obj(c, lin, "personality", LP, &obj))
+		return -EINVAL;
+	if (obj) {
+		const char *dom = NULL;
+		if (spec_get_str(c, obj, "domain", "linux.personality", &dom, true))
+			return -EINVAL;
+		if (!strcmp(dom, "LINUX"))
+			s->personality = 0x0000; /* PER_LINUX */
+		else if (!strcmp(dom, "LINUX32"))
+			s->personality = 0x0008; /* PER_LINUX32 */
+		else
+			return spec_fail(c, "linux.personality.domain", "unknown domain \"%s\"",
+					 dom);
+		s->has_personality = true;
+	}
 	if (spec_get_obj(c, lin, "timeOffsets", LP, &obj))
 		return -EINVAL;
 	if (obj) {

@@ -134,3 +134,15 @@ def test_apparmor_and_selinux_labels_ignored(rt, bundle):
     bundle.config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"
     bundle.args("true")
     run_ok(rt, "lbl1", bundle)
+
+
+def test_oom_score_adj(rt, bundle):
+    bundle.config["process"]["oomScoreAdj"] = 345
+    bundle.args("cat", "/proc/self/oom_score_adj")
+    assert run_ok(rt, "oom1", bundle) == "345\n"
+
+
+def test_personality_linux32(rt, bundle):
+    bundle.config["linux"]["personality"] = {"domain": "LINUX32"}
+    bundle.args("uname", "-m")
+    assert run_ok(rt, "per1", bundle).strip() in ("i686", "i386")
