@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -82,6 +83,14 @@ int console_setup(int sockfd, unsigned rows, unsigned cols, char *msg, size_t le
 		struct winsize ws = {.ws_row = (unsigned short)rows,
 				     .ws_col = (unsigned short)cols};
 		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	/* /dev/console is the terminal too, as in runc (best effort: /dev may be read-only). */
+	{
+		int c = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (c >= 0) {
+			close(c);
+			mount(name, "/dev/console", NULL, MS_BIND, NULL);
+		}
 	}
 	r = console_send_fd(sockfd, master, name);
 	close(master);

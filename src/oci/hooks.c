@@ -58,6 +58,7 @@ static int run_one(const struct oci_hook *h, const char *state, char *msg, size_
 		return r;
 	}
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL); /* gasang ignores it; hooks get the default */
 		dup2(p[0], 0);
 		execve(h->path, h->args && h->args[0] ? h->args : noargs, h->env ? h->env : noenv);
 		dprintf(2, "gasang: hook %s: %s\n", h->path, strerror(errno));

@@ -98,10 +98,45 @@ int process_prepare(const struct oci_process *p, const struct oci_seccomp *sc, c
 	return 0;
 }
 
+/* runc sets HOME when the environment lacks it: the user's home from the container's
+ * /etc/passwd, else "/". env_buf has room for nenv + 2 pointers. */
+static char *const *with_home(const struct oci_process *p, char *home, size_t len, char **env_buf)
+{
+	char line[512];
+	FILE *f;
+
+	if (!env_buf || env_get(p, "HOME"))
+		return p->env;
+	fmt(home, len, "HOME=/");
+	f = fopen("/etc/passwd", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *fld[7] = {0}, *save = NULL, *t = line;
+		int n = 0;
+		/* name:pw:uid:gid:gecos:home:shell, empty fields allowed */
+		while (n < 7 && (fld[n] = strsep(&t, ":")))
+			n++;
+		if (n >= 6 && strtoul(fld[2], &save, 10) == p->uid && save != fld[2] && fld[5][0]) {
+			fmt(home, len, "HOME=%s", fld[5]);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < p->nenv; i++)
+		env_buf[i] = p->env[i];
+	env_buf[p->nenv] = home;
+	env_buf[p->nenv + 1] = NULL;
+	return env_buf;
+}
+
 int process_exec(const struct oci_process *p, const char *path, const struct oci_seccomp *sc,
 		 int preserve_fds, char *msg, size_t len)
 {
 	char *const noenv[] = {NULL};
+	char home_buf[PATH_MAX + 8];
+	char **env_buf = calloc(p->nenv + 2, sizeof(char *));
+	/* Before seccomp: the profile may not allow reading /etc/passwd. */
+	char *const *envp = with_home(p, home_buf, sizeof(home_buf), env_buf);
 	int r;
 
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -109,7 +144,7 @@ int process_exec(const struct oci_process *p, const char *path, const struct oci
 	if (sc && p->no_new_privileges && (r = seccomp_apply(sc, msg, len)))
 		return r;
 	syscall(SYS_close_range, 3 + preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-	execve(path, p->args, p->env ? p->env : noenv);
+	execve(path, p->args, envp ? envp : noenv);
 	return ERR(-errno, "exec %s: %s", path, strerror(errno));
 }
 

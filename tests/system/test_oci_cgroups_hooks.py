@@ -216,7 +216,9 @@ def test_console_socket_receives_pty(rt, bundle, tmp_path):
     srv.listen(1)
     bundle.config["process"]["terminal"] = True
     bundle.config["process"]["consoleSize"] = {"height": 33, "width": 111}
-    bundle.sh("tty; stty size; read line; echo got:$line; sleep 100")
+    bundle.sh("tty; stty size; readlink -f /proc/self/fd/0 > /dev/null; "
+              "[ /dev/console -ef /dev/pts/0 ] || grep -q ' /dev/console ' /proc/self/mountinfo "
+              "&& echo console-ok; read line; echo got:$line; sleep 100")
     rt.create("con1", bundle, "--console-socket", sock_path)
     conn, _ = srv.accept()
     name, master = recv_fd(conn)
@@ -225,8 +227,8 @@ def test_console_socket_receives_pty(rt, bundle, tmp_path):
     try:
         assert name.startswith(b"/dev/pts/")
         rt("start", "con1", check=0)
-        out = read_until(master, b"33 111")
-        assert b"/dev/pts/0" in out and b"33 111" in out, out
+        out = read_until(master, b"console-ok")
+        assert b"/dev/pts/0" in out and b"33 111" in out and b"console-ok" in out, out
         os.set_blocking(master, True)
         os.write(master, b"typed on the tty\n")
         out = read_until(master, b"got:typed on the tty")

@@ -146,3 +146,14 @@ def test_personality_linux32(rt, bundle):
     bundle.config["linux"]["personality"] = {"domain": "LINUX32"}
     bundle.args("uname", "-m")
     assert run_ok(rt, "per1", bundle).strip() in ("i686", "i386")
+
+
+def test_home_from_passwd_when_unset(rt, bundle):
+    bundle.config["process"]["env"] = ["PATH=/bin"]
+    bundle.sh("echo $HOME")
+    assert run_ok(rt, "home1", bundle) == "/root\n"
+    bundle.config["process"]["env"] = ["PATH=/bin", "HOME=/custom"]
+    assert run_ok(rt, "home2", bundle) == "/custom\n"
+    bundle.config["process"]["user"] = {"uid": 4321, "gid": 4321}
+    bundle.config["process"]["env"] = ["PATH=/bin"]
+    assert run_ok(rt, "home3", bundle) == "/\n"
