@@ -36,14 +36,27 @@ def become_subreaper():
 
 
 def reap_orphans():
-    """Reaps exited orphans (container inits that outlived their create)."""
-    while True:
+    """Reaps exited container processes that were reparented to us (we are a subreaper).
+
+    Only zombies living in another pid namespace (NSpid has two levels) are reaped, so that
+    the exit status of any other test's child process is never taken from it."""
+    me = os.getpid()
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() != str(me) or "Z" not in fields.get("State", ""):
+            continue
+        if len(fields.get("NSpid", "").split()) < 2:
+            continue
+        try:
+            os.waitpid(int(d.name), os.WNOHANG)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            pass
 
 
 def oci_binary():
