@@ -609,7 +609,19 @@ int cgroup_freeze(const char *path, bool freeze)
 	if (cgroup_mode() == CGROUP_V2) {
 		if ((r = cgroup_dir("", path, dir, sizeof(dir))))
 			return r;
-		return write_str(dir, "cgroup.freeze", freeze ? "1" : "0");
+		if ((r = write_str(dir, "cgroup.freeze", freeze ? "1" : "0")))
+			return r;
+		/* Freezing completes asynchronously: wait for cgroup.events to say so. */
+		for (int i = 0; i < 1000; i++) {
+			char *p;
+			if (read_str(dir, "cgroup.events", buf, sizeof(buf)))
+				break;
+			p = strstr(buf, "frozen ");
+			if (p && p[7] == (freeze ? '1' : '0'))
+				return 0;
+			usleep(1000);
+		}
+		return -EBUSY;
 	}
 	if ((r = cgroup_dir("freezer", path, dir, sizeof(dir))))
 		return r;
@@ -638,7 +650,10 @@ bool cgroup_frozen(const char *path)
 		    read_str(dir, "cgroup.events", buf, sizeof(buf)))
 			return false;
 		p = strstr(buf, "frozen ");
-		return p && p[7] == '1';
+		if (p && p[7] == '1')
+			return true;
+		/* Still freezing counts as paused, like v1's FREEZING. */
+		return read_str(dir, "cgroup.freeze", buf, sizeof(buf)) == 0 && buf[0] == '1';
 	}
 	if (cgroup_dir("freezer", path, dir, sizeof(dir)) ||
 	    read_str(dir, "freezer.state", buf, sizeof(buf)))
