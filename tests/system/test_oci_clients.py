@@ -70,6 +70,8 @@ def test_podman_detached_exec_stop(podman):
     assert cid
     r = podman("exec", "pd1", "sh", "-c", "echo exec-ok; cat /proc/1/cmdline | tr '\\0' ' '")
     assert r.stdout.split() == ["exec-ok", "sleep", "1000"]
+    r = podman("exec", "-t", "pd1", "tty")
+    assert "/dev/pts/" in r.stdout
     r = podman("ps", "--format", "{{.Names}} {{.Status}}")
     assert "pd1 Up" in r.stdout
     podman("stop", "-t", "1", "pd1")
