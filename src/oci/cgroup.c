@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "oci/cgroup_bpf.h"
 #include "oci/spec.h"
 
 #define MAX_HIER 24
@@ -470,7 +471,15 @@ static int apply_v2(const char *path, const struct oci_resources *r, char *msg, 
 		if ((ret = setv("", path, r->unified[i].key, r->unified[i].value, msg, msglen)))
 			return ret;
 	}
-	/* Device rules on cgroup v2 need an eBPF program; not implemented: rules are ignored. */
+	/* Device rules on cgroup v2: an eBPF program attached to the cgroup. */
+	if (r->ndev_rules) {
+		char dir[PATH_MAX];
+		if ((ret = cgroup_dir("", path, dir, sizeof(dir))) ||
+		    (ret = cgroup_bpf_attach(dir, r->dev_rules, r->ndev_rules))) {
+			fmt(msg, msglen, "cgroup: device filter (eBPF): %s", strerror(-ret));
+			return ret;
+		}
+	}
 	return 0;
 }
 

@@ -295,9 +295,12 @@ def test_hook_timeout(rt, bundle):
 
 def test_cgroup_v2_layout(rt, bundle, tmp_path):
     """The pure cgroup v2 code path, in a private mount namespace whose /sys/fs/cgroup is
-    the cgroup2 hierarchy (this host's controllers are bound to v1, so no resources here:
-    placement via clone3(CLONE_INTO_CGROUP), ps, freeze/thaw and removal)."""
-    bundle.config["linux"]["resources"] = {}
+    the cgroup2 hierarchy (this host's controllers are bound to v1, so no memory/cpu/pids
+    here: placement via clone3(CLONE_INTO_CGROUP), ps, freeze/thaw, the eBPF device filter
+    and removal)."""
+    bundle.config["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    bundle.config["linux"]["devices"] = [{"path": "/dev/loopish", "type": "c", "major": 1,
+                                          "minor": 4, "fileMode": 0o666}]
     bundle.config["linux"]["cgroupsPath"] = "/gasang-v2-test"
     bundle.args("sleep", "100")
     bundle.write()
@@ -311,6 +314,7 @@ echo procs $(cat /sys/fs/cgroup/gasang-v2-test/cgroup.procs) ps $({g} ps --forma
 {g} pause v2a && {g} state v2a | grep status
 cat /sys/fs/cgroup/gasang-v2-test/cgroup.events | grep frozen
 {g} resume v2a && {g} state v2a | grep status
+{g} exec v2a sh -c "(cat /dev/loopish) 2>&1; echo x > /dev/null && echo null-ok"
 {g} delete --force v2a
 test -d /sys/fs/cgroup/gasang-v2-test && echo left || echo removed
 """
@@ -324,5 +328,7 @@ test -d /sys/fs/cgroup/gasang-v2-test && echo left || echo removed
     assert procs[0] == "procs" and procs[2] == "ps" and procs[3] == f"[{procs[1]}]"
     assert '"status": "paused"' in lines[1] and lines[2] == "frozen 1"
     assert '"status": "running"' in lines[3]
-    assert lines[4] == "removed"
+    # The eBPF device filter: /dev/loopish (1:4) is not allowed, /dev/null is.
+    assert "Operation not permitted" in lines[4] and lines[5] == "null-ok", lines
+    assert lines[6] == "removed"
     reap_orphans()
