@@ -16,6 +16,20 @@ from oci_helpers import (need_root, oci_binary, oci_image_layout, reap_orphans, 
                          rootfs_template, wait_for)
 
 
+def rmdir_client_cgroups(name):
+    """The parent cgroup a client made for its containers (libpod_parent, containerd's
+    namespace), if empty now: best effort, rmdir fails on anything still in use."""
+    for top in pathlib.Path("/sys/fs/cgroup").iterdir():
+        base = top / name
+        if not base.is_dir():
+            continue
+        for dirpath, _, _ in sorted(os.walk(base), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+
+
 def umount_under(path):
     for line in reversed(pathlib.Path("/proc/self/mountinfo").read_text().splitlines()):
         mnt = line.split()[4]
@@ -48,6 +62,7 @@ def podman(rootfs_template):
     yield pm
     pm("rm", "-af", "-t", "0", check=None)
     umount_under(tmp_path)
+    rmdir_client_cgroups("libpod_parent")
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
@@ -139,6 +154,7 @@ def containerd(tmp_path, rootfs_template):
     time.sleep(0.1)
     reap_orphans()
     umount_under(d)
+    rmdir_client_cgroups("default")
 
 
 def test_containerd_run(containerd):
