@@ -162,8 +162,13 @@ static void do_fence(struct hart *self, struct hart *t)
 	}
 }
 
+#define MENVCFG_STCE (1ULL << 63)
+
+/* The SBI timer is Sstc's stimecmp, as OpenSBI does on Sstc harts: the firmware (us) turns
+ * menvcfg.STCE on so that the core drives STIP from it (bare-metal programs start with it off). */
 static void set_timer(struct hart *h, uint64_t when)
 {
+	h->menvcfg |= MENVCFG_STCE;
 	__atomic_store_n(&h->stimecmp, when, __ATOMIC_RELEASE);
 	hart_set_irq(h, IRQ_S_TIMER, rv_mtime(h->plat) >= when);
 	hart_kick(h);
