@@ -393,6 +393,11 @@ static void test_no_interrupt_flag(void **state)
 	assert_int_equal(virtq_push(&f->q, 0, 0), 0);
 	assert_false(virtq_should_notify(&f->q));
 	put_u16(f, AVAIL, 0);
+	/* Nothing new since: no interrupt; a new entry gets one. */
+	assert_false(virtq_should_notify(&f->q));
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(virtq_push(&f->q, 0, 0), 0);
 	assert_true(virtq_should_notify(&f->q));
 }
 
