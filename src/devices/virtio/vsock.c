@@ -457,10 +457,15 @@ static void read_hello(struct conn *c)
 		conn_free(c);
 		return;
 	}
+	/* A host port no other stream to this guest port uses (c itself is in the list). */
+	for (;;) {
+		struct conn *o = conn_find(v, v->next_port, port);
+		if (!o || o == c)
+			break;
+		v->next_port++;
+	}
+	c->host_port = v->next_port++;
 	c->guest_port = port;
-	do
-		c->host_port = v->next_port++;
-	while (conn_find(v, c->host_port, port));
 	c->state = C_CONNECTING;
 	c->peer_buf_alloc = 0;
 	c->owe |= OWE_REQUEST;
