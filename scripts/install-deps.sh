@@ -12,7 +12,7 @@ pkgs=(
   # fuzzing (tests/fuzz/run.sh): clang with the libFuzzer runtime
   clang libclang-rt-14-dev
   # guests: cross compilers, busybox, initramfs and disk tools
-  gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
   # reference implementations for tests and benchmarks
   qemu-system-x86 qemu-system-misc qemu-user hyperfine

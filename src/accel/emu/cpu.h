@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct machine;
 struct vcpu;
@@ -59,6 +60,7 @@ struct rv_platform {
 	void (*htif_write)(struct hart *h, uint64_t val);
 	unsigned nharts;
 	struct hart **harts;
+	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */
 };
 
 struct hart {
@@ -94,8 +96,32 @@ struct hart {
 
 	struct rv_platform *plat;
 	struct vcpu *vcpu; /* owner; stats go to vcpu->stats */
+
+	/* Added by the core (additive): */
+	/* Nonzero while the hart is stopped (SBI HSM): hart_run() waits on wfi_cond instead of
+	 * executing. Whoever clears it (after hart_reset()) calls hart_kick(). */
+	int halted;
+	/* Set by hart_remote_flush(); cleared by the hart once its TLB has been flushed. */
+	int flush_pending;
 	void *core; /* the core's private state (TLBs, fetch window, translation cache) */
 };
+
+/* Timers (owned by the core): the core computes mip.MTIP as rv_mtime() >= mtimecmp and
+ * mip.STIP as rv_mtime() >= stimecmp, at least every few thousand instructions and while in
+ * WFI. STIP follows stimecmp when menvcfg.STCE is set (Sstc) or in host-SBI mode (below: the
+ * host SBI's set_timer writes h->stimecmp then calls hart_kick(h)); otherwise mip.STIP is a
+ * plain bit M-mode software may write. The CLINT writes h->mtimecmp then calls hart_kick(h).
+ * Reset values of both compare registers are UINT64_MAX (never).
+ *
+ * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M; a reset to
+ * M-mode means the guest is its own firmware): hart_reset() also sets what firmware would: medeleg
+ * delegates every delegable exception except ECALL_S/ECALL_M, mideleg = SSIP|STIP|SEIP,
+ * menvcfg.STCE = 1, mcounteren = 7 (cycle, time, instret readable below M).
+ *
+ * Statistics: the core counts into h->vcpu->stats (when h->vcpu is set) with ids below
+ * RV_STATS_BOARD_BASE: exceptions "exc:<name>", interrupts "irq:<name>". The board uses ids
+ * from RV_STATS_BOARD_BASE up (e.g. "sbi:..."). */
+#define RV_STATS_BOARD_BASE 32
 
 /* Current value of mtime, derived from the host clock. */
 uint64_t rv_mtime(const struct rv_platform *p);
@@ -123,8 +149,15 @@ void hart_raise(struct hart *h, unsigned cause, uint64_t tval);
  * FLW/FLD/FSW/FSD). size is 1, 2, 4 or 8. Return false after raising the exception. */
 bool hart_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
 bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64_t val);
-/* Flushes the hart's TLB and fetch window / translation cache (sfence.vma, satp writes). */
+/* Flushes the hart's TLB and fetch window / translation cache (sfence.vma, satp writes).
+ * Only from the hart's own thread. */
 void hart_flush_tlb(struct hart *h);
+/* From another thread (SBI RFENCE): asks h to flush its TLB at its next check point (within
+ * a few instructions, or on waking from WFI) and kicks it. The caller may wait for
+ * __atomic_load_n(&h->flush_pending, __ATOMIC_ACQUIRE) == 0 (not while h is halted). */
+void hart_remote_flush(struct hart *h);
+/* Prints pc, privilege, the integer registers and trap CSRs. */
+void hart_dump(const struct hart *h, FILE *f);
 
 /* FPU (fpu.c): executes one 32-bit F/D instruction (opcodes LOAD-FP 0x07, STORE-FP 0x27,
  * FMADD 0x43, FMSUB 0x47, FNMSUB 0x4b, FNMADD 0x4f, OP-FP 0x53); compressed FP loads/stores
@@ -133,7 +166,9 @@ void hart_flush_tlb(struct hart *h);
  * exception was raised through hart_raise() (illegal encoding or rounding mode, memory fault). */
 bool fpu_exec(struct hart *h, uint32_t insn);
 
-/* The accelerator ops of the software engine. */
+/* The accelerator ops of the software engine. The board allocates the harts, calls
+ * hart_init()/hart_reset(), sets vcpu->priv = hart and hart->vcpu = vcpu before
+ * machine_run(), and calls hart_free() after it; vcpu_run runs hart_run(vcpu->priv). */
 extern const struct accel_ops emu_accel_ops;
 extern const struct accel_ops emu_interp_accel_ops;
 

@@ -1,0 +1,192 @@
+/* F/D arithmetic on the host FPU for the rounding modes it has (RNE, RTZ, RDN, RUP).
+ *
+ * IEEE 754 fixes the rounded result of +, -, *, /, sqrt and fma in these modes, and the host's
+ * exception flags map one to one onto fflags. What differs from RISC-V is fixed up here:
+ * - NaN results: the host propagates payloads, RISC-V returns the canonical NaN;
+ * - fma(inf, 0, qNaN): IEEE leaves the invalid flag to the implementation, RISC-V requires NV;
+ * - tininess: RISC-V detects it after rounding. x86 SSE does the same (checked by
+ *   tests/unit/test_rv_fpu.c, which expects UF clear for a product that is tiny only before
+ *   rounding), so the UF flag is taken as is.
+ * RMM has no host equivalent and goes to the exact integer path (fpu_soft.c).
+ *
+ * The compiler must not move FP operations across the rounding-mode and flag accesses: every
+ * operand and result passes through an empty asm that makes it opaque (as glibc's
+ * math_opt_barrier does), so nothing can be folded with an assumed rounding mode or moved
+ * across the MXCSR/fenv accesses (which are volatile asm or opaque calls). */
+#include <fenv.h>
+#include <math.h>
+#include <string.h>
+
+#include "accel/emu/fpu_internal.h"
+
+#if defined(__x86_64__)
+#define FPU_OPAQUE(x) __asm__ volatile("" : "+x"(x))
+#else
+#define FPU_OPAQUE(x) __asm__ volatile("" : "+m"(x))
+#endif
+
+#if defined(__x86_64__)
+/* MXCSR directly: two instructions per operation instead of four libm calls that also
+ * touch the x87 unit. Flags are bits 0-5 (IE DE ZE OE UE PE), DAZ bit 6, RC bits 13-14,
+ * FTZ bit 15. */
+static const uint32_t mxcsr_rc[4] = {0x0000, 0x6000, 0x2000, 0x4000};
+
+static inline uint32_t host_enter(unsigned rm)
+{
+	uint32_t saved;
+	__asm__ volatile("stmxcsr %0" : "=m"(saved));
+	/* Clear flags, DAZ, FTZ and RC; keep every exception masked. */
+	uint32_t csr = (saved & ~0xe07fu) | 0x1f80u | mxcsr_rc[rm];
+	__asm__ volatile("ldmxcsr %0" : : "m"(csr));
+	return saved;
+}
+
+static inline uint32_t host_leave(uint32_t saved)
+{
+	uint32_t csr;
+	__asm__ volatile("stmxcsr %0" : "=m"(csr));
+	__asm__ volatile("ldmxcsr %0" : : "m"(saved));
+	uint32_t fl = 0;
+	if (csr & 0x01)
+		fl |= FFLAG_NV;
+	if (csr & 0x04)
+		fl |= FFLAG_DZ;
+	if (csr & 0x08)
+		fl |= FFLAG_OF;
+	if (csr & 0x10)
+		fl |= FFLAG_UF;
+	if (csr & 0x20)
+		fl |= FFLAG_NX;
+	return fl;
+}
+#else
+static const int fenv_rm[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD};
+
+static inline uint32_t host_enter(unsigned rm)
+{
+	int saved = fegetround();
+	fesetround(fenv_rm[rm]);
+	feclearexcept(FE_ALL_EXCEPT);
+	return (uint32_t)saved;
+}
+
+static inline uint32_t host_leave(uint32_t saved)
+{
+	int ex = fetestexcept(FE_ALL_EXCEPT);
+	fesetround((int)saved);
+	uint32_t fl = 0;
+	if (ex & FE_INVALID)
+		fl |= FFLAG_NV;
+	if (ex & FE_DIVBYZERO)
+		fl |= FFLAG_DZ;
+	if (ex & FE_OVERFLOW)
+		fl |= FFLAG_OF;
+	if (ex & FE_UNDERFLOW)
+		fl |= FFLAG_UF;
+	if (ex & FE_INEXACT)
+		fl |= FFLAG_NX;
+	return fl;
+}
+#endif
+
+static uint64_t host_s(enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsigned rm,
+		       uint32_t *fl)
+{
+	uint32_t ua = (uint32_t)a, ub = (uint32_t)b, uc = (uint32_t)c, ur;
+	float x, y, z, r;
+	memcpy(&x, &ua, 4);
+	memcpy(&y, &ub, 4);
+	memcpy(&z, &uc, 4);
+
+	uint32_t saved = host_enter(rm);
+	FPU_OPAQUE(x);
+	FPU_OPAQUE(y);
+	FPU_OPAQUE(z);
+	switch (op) {
+	case FOP_ADD:
+		r = x + y;
+		break;
+	case FOP_SUB:
+		r = x - y;
+		break;
+	case FOP_MUL:
+		r = x * y;
+		break;
+	case FOP_DIV:
+		r = x / y;
+		break;
+	case FOP_SQRT:
+		r = sqrtf(x);
+		break;
+	default:
+		r = fmaf(x, y, z);
+		break;
+	}
+	FPU_OPAQUE(r);
+	*fl |= host_leave(saved);
+	memcpy(&ur, &r, 4);
+	return ur;
+}
+
+static uint64_t host_d(enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsigned rm,
+		       uint32_t *fl)
+{
+	double x, y, z, r;
+	uint64_t ur;
+	memcpy(&x, &a, 8);
+	memcpy(&y, &b, 8);
+	memcpy(&z, &c, 8);
+
+	uint32_t saved = host_enter(rm);
+	FPU_OPAQUE(x);
+	FPU_OPAQUE(y);
+	FPU_OPAQUE(z);
+	switch (op) {
+	case FOP_ADD:
+		r = x + y;
+		break;
+	case FOP_SUB:
+		r = x - y;
+		break;
+	case FOP_MUL:
+		r = x * y;
+		break;
+	case FOP_DIV:
+		r = x / y;
+		break;
+	case FOP_SQRT:
+		r = sqrt(x);
+		break;
+	default:
+		r = fma(x, y, z);
+		break;
+	}
+	FPU_OPAQUE(r);
+	*fl |= host_leave(saved);
+	memcpy(&ur, &r, 8);
+	return ur;
+}
+
+uint64_t fpu_host(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsigned rm,
+		  uint32_t *fl)
+{
+	uint64_t r = fmt == FPU_S ? host_s(op, a, b, c, rm, fl) : host_d(op, a, b, c, rm, fl);
+
+	if (op == FOP_FMA) {
+		struct fpu_num n;
+		enum fpu_class ca = fpu_unpack(fmt, a, &n), cb = fpu_unpack(fmt, b, &n);
+		if ((ca == FC_INF && cb == FC_ZERO) || (ca == FC_ZERO && cb == FC_INF))
+			*fl |= FFLAG_NV;
+	}
+	if (fpu_is_nan(fmt, r))
+		return fpu_canon(fmt);
+	return r;
+}
+
+uint64_t fpu_arith(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c,
+		   unsigned rm, uint32_t *fl)
+{
+	if (rm == RM_RMM)
+		return fpu_soft(fmt, op, a, b, c, rm, fl);
+	return fpu_host(fmt, op, a, b, c, rm, fl);
+}
