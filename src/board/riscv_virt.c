@@ -19,6 +19,7 @@
 #include "boot/linux_riscv.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/uart16550.h"
+#include "devices/virtio/attach.h"
 #include "machine/machine.h"
 
 struct rv_board {
@@ -36,6 +37,7 @@ struct rv_board {
 	const struct accel_ops *core;
 	struct accel_ops ops; /* the core's ops with HSM-aware run and kick */
 	uint64_t entry, fdt_addr;
+	struct virtio_set *virtio;
 };
 
 static struct rv_board *board_of(struct machine *m)
@@ -260,8 +262,20 @@ static void reset_harts(struct rv_board *b)
 	}
 }
 
+/* The virtio devices the command line asks for, on the board's slots; prints its own error. */
+static int attach_virtio(struct rv_board *b)
+{
+	struct virtio_slots slots = {.base = RV_VIRTIO_BASE, .n = RV_VIRTIO_SLOTS};
+
+	for (unsigned i = 0; i < RV_VIRTIO_SLOTS; i++)
+		slots.irq[i] = riscv_virt_virtio_irq(i);
+	return virtio_attach_all(&b->m, b->m.cfg, &slots, &b->virtio);
+}
+
 static void board_free(struct rv_board *b)
 {
+	loop_stop(&b->m.loop); /* no device callbacks from here on */
+	virtio_detach_all(b->virtio);
 	machine_free(&b->m);
 	for (unsigned i = 0; i < b->nharts_init; i++)
 		hart_free(&b->harts[i]);
@@ -304,6 +318,8 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 		log_error("run: cannot set up the riscv64 board: %s", err_str(e));
 		return e;
 	}
+	if ((e = attach_virtio(b)))
+		return e;
 	e = load_guest(b);
 	if (e)
 		return e;
