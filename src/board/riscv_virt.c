@@ -148,6 +148,8 @@ static int setup_harts(struct rv_board *b)
 		return -ENOMEM;
 	b->sbi_ready = true;
 	b->plat.sbi_call = b->elf_mode ? elf_sbi_call : sbi_call;
+	for (unsigned i = 0; b->elf_mode && i < n; i++)
+		sbi_hsm_mark_started(&b->sbi, i);
 	for (unsigned i = 0; i < n; i++) {
 		int e = hart_init(&b->harts[i], &b->plat, i);
 

@@ -33,3 +33,12 @@ def test_baremetal_smp_harts_start_in_m_mode():
     # Every hart starts at the entry; the extra ones park in WFI and do not disturb hart 0.
     r = run_elf("timer", "--cpus", "2")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_baremetal_hsm_stop_and_restart():
+    # Hart 1 calls hart_stop; hart 0 restarts it elsewhere with hart_start (two harts, both in
+    # S-mode on the host SBI).
+    for _ in range(3):
+        r = run_elf("hsm", "--cpus", "2")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "PASS" in r.stdout

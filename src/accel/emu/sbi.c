@@ -248,6 +248,14 @@ bool sbi_hsm_wait_start(struct sbi *s, struct hart *h)
 	return ok;
 }
 
+void sbi_hsm_mark_started(struct sbi *s, unsigned hartid)
+{
+	pthread_mutex_lock(&s->lock);
+	if (hartid < s->plat->nharts)
+		s->harts[hartid].state = SBI_HSM_STARTED;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void sbi_stop(struct sbi *s)
 {
 	pthread_mutex_lock(&s->lock);
