@@ -296,6 +296,10 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 	int e;
 
 	b->elf_mode = cfg->elf != NULL;
+	if (b->elf_mode && (cfg->kernel || cfg->initrd)) {
+		log_error("run: --elf cannot be combined with --kernel or --initrd");
+		return -EINVAL;
+	}
 	b->core = cfg->accel && !strcmp(cfg->accel, "emu-interp") ? &emu_interp_accel_ops
 								  : &emu_accel_ops;
 	b->ops = *b->core;

@@ -56,6 +56,11 @@ def test_garbage_elf(tmp_path):
     one_error_line(riscv("--elf", "/usr/bin/true"), "RISC-V")
 
 
+def test_elf_with_kernel_is_refused():
+    one_error_line(riscv("--elf", baremetal_dir() / "trap.elf", "--kernel", kernel()),
+                   "--elf cannot be combined")
+
+
 def test_elf_segment_outside_ram(tmp_path):
     src = tmp_path / "low.S"
     src.write_text(".globl _start\n_start: j _start\n")
