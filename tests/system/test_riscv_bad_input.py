@@ -4,7 +4,7 @@ import os
 import struct
 import subprocess
 
-from conftest import run_gasang
+from conftest import gasang_path, run_gasang
 from riscv_guest import baremetal_dir, kernel
 
 
@@ -84,7 +84,7 @@ def test_guest_executing_garbage_traps_not_crashes(tmp_path):
     elf = tmp_path / "garbage.elf"
     subprocess.run(["riscv64-unknown-elf-gcc", "-nostdlib", "-Wl,-Ttext=0x80000000", "-o", elf,
                     src], check=True)
-    p = subprocess.Popen([os.environ.get("GASANG", "build/src/gasang"), "run", "--arch",
+    p = subprocess.Popen([gasang_path(), "run", "--arch",
                           "riscv64", "--elf", elf, "--mem", "16M", "--console", "none"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
