@@ -154,6 +154,11 @@ static void test_host_sbi(void **state)
 	assert_int_equal(t->h.medeleg, 0);
 	assert_int_equal(t->h.mideleg, 0);
 	assert_int_equal(t->h.menvcfg, 0);
+	/* ... until the host answers an S-mode ECALL as firmware: then its timer drives STIP. */
+	t->h.priv = PRV_S;
+	RUN(t, 1, ECALL);
+	assert_int_equal(t->h.pc, RAM_BASE + 4);
+	assert_true(t->h.mip & (1U << IRQ_S_TIMER));
 	hart_reset(&t->h, PRV_S, RAM_BASE);
 	/* Firmware-like defaults in host-SBI mode. */
 	assert_true(t->h.mideleg & (1U << IRQ_S_TIMER));

@@ -113,8 +113,9 @@ struct hart {
  * plain bit M-mode software may write. The CLINT writes h->mtimecmp then calls hart_kick(h).
  * Reset values of both compare registers are UINT64_MAX (never).
  *
- * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M; a reset to
- * M-mode means the guest is its own firmware): hart_reset() also sets what firmware would: medeleg
+ * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M, or from the
+ * first ECALL sbi_call() answered; a reset to M-mode means the guest is its own firmware):
+ * hart_reset() to S/U also sets what firmware would: medeleg
  * delegates every delegable exception except ECALL_S/ECALL_M, mideleg = SSIP|STIP|SEIP,
  * menvcfg.STCE = 1, mcounteren = 7 (cycle, time, instret readable below M).
  *

@@ -286,6 +286,9 @@ static bool exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
 			/* SBI HSM (hart_stop, later restarted) may move the hart elsewhere. */
 			if (h->pc != at)
 				*npc = h->pc;
+			/* The host answered as firmware (also in --elf mode once the program left
+			 * M-mode without a trap handler): its SBI timer drives STIP from now on. */
+			c->host_fw = true;
 			trap_update_timers(h);
 			c->recheck = 1;
 			return true;
@@ -325,178 +328,259 @@ illegal:
 	return false;
 }
 
+/* Threaded dispatch: every handler ends with its own copy of fetch + decode + indirect jump,
+ * which the host's branch predictor tracks per handler. The budget, kick and recheck are
+ * budget is counted everywhere; kick and recheck are looked at on control transfers, page
+ * crossings and traps only (straight-line code within one page is at most 2048
+ * instructions). h->pc is stored only where a trap can happen. */
+#define DISPATCH()                                                                                 \
+	do {                                                                                       \
+		const uint8_t *p_;                                                                 \
+		uint16_t lo_;                                                                      \
+		if (unlikely((pc & ~PG_MASK) != c->fetch_page))                                    \
+			goto slow_fetch;                                                           \
+		p_ = c->fetch_host + (pc & PG_MASK);                                               \
+		memcpy(&lo_, p_, 2);                                                               \
+		if ((lo_ & 3) != 3) {                                                              \
+			raw = lo_;                                                                 \
+			insn = rvc_table[lo_];                                                     \
+			npc = pc + 2;                                                              \
+		} else {                                                                           \
+			if (unlikely((pc & PG_MASK) > PG_SIZE - 4))                                \
+				goto slow_fetch;                                                   \
+			memcpy(&raw, p_, 4);                                                       \
+			insn = raw;                                                                \
+			npc = pc + 4;                                                              \
+		}                                                                                  \
+		goto *ops[insn & 0x7f];                                                            \
+	} while (0)
+
+#define CHECK()                                                                                    \
+	do {                                                                                       \
+		if (unlikely(n >= budget ||                                                        \
+			     (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))          \
+			goto out;                                                                  \
+	} while (0)
+
+/* After an instruction that cannot change control flow or machine state. */
+#define NEXT()                                                                                     \
+	do {                                                                                       \
+		x[0] = 0;                                                                          \
+		pc = npc;                                                                          \
+		if (unlikely(++n >= budget))                                                       \
+			goto out;                                                                  \
+		DISPATCH();                                                                        \
+	} while (0)
+
+/* After jumps, branches and system instructions. */
+#define NEXT_CHECKED()                                                                             \
+	do {                                                                                       \
+		x[0] = 0;                                                                          \
+		pc = npc;                                                                          \
+		n++;                                                                               \
+		CHECK();                                                                           \
+		DISPATCH();                                                                        \
+	} while (0)
+
 uint64_t interp_run(struct hart *h, uint64_t budget)
 {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+	static const void *const ops[128] = {
+	    [0 ... 127] = &&op_illegal, [0x37] = &&op_lui,   [0x17] = &&op_auipc,
+	    [0x6f] = &&op_jal,		[0x67] = &&op_jalr,  [0x63] = &&op_branch,
+	    [0x03] = &&op_load,		[0x23] = &&op_store, [0x13] = &&op_imm,
+	    [0x1b] = &&op_imm32,	[0x33] = &&op_op,    [0x3b] = &&op_op32,
+	    [0x0f] = &&op_fence,	[0x2f] = &&op_amo,   [0x73] = &&op_system,
+	    [0x07] = &&op_fp,		[0x27] = &&op_fp,    [0x43] = &&op_fp,
+	    [0x47] = &&op_fp,		[0x4b] = &&op_fp,    [0x4f] = &&op_fp,
+	    [0x53] = &&op_fp,
+	};
+#pragma GCC diagnostic pop
 	struct core *c = core_of(h);
 	uint64_t *x = h->x;
-	uint64_t pc = h->pc, n = 0;
+	uint64_t pc = h->pc, n = 0, npc, v;
 	/* instret = base + instructions run here (traps included: close enough, and cheap). */
 	uint64_t base = h->instret;
 	bool smp = h->plat->nharts > 1;
+	uint32_t insn, raw;
 
-	for (; n < budget; n++) {
-		uint32_t insn, raw;
-		uint64_t npc, v;
-		unsigned ilen;
+	CHECK();
+	DISPATCH();
 
-		if (unlikely(c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED)))
-			break;
-		h->pc = pc;
-		if (likely((pc & ~PG_MASK) == c->fetch_page)) {
-			const uint8_t *p = c->fetch_host + (pc & PG_MASK);
-			uint16_t lo;
-
-			memcpy(&lo, p, 2);
-			if ((lo & 3) != 3)
-				insn = lo;
-			else if ((pc & PG_MASK) <= PG_SIZE - 4)
-				memcpy(&insn, p, 4);
-			else if (!mmu_fetch(h, pc, &insn))
-				goto trapped;
-		} else if (!mmu_fetch(h, pc, &insn)) {
-			goto trapped;
-		}
-		raw = insn;
-		if ((insn & 3) != 3) {
-			uint32_t e = rvc_table[(uint16_t)insn];
-
-			if (unlikely(!e)) {
-				hart_raise(h, EXC_ILLEGAL_INSN, insn);
-				goto trapped;
-			}
-			insn = e;
-			ilen = 2;
-		} else {
-			ilen = 4;
-		}
-		npc = pc + ilen;
-
-		switch (insn & 0x7f) {
-		case 0x37: /* LUI */
-			x[RD(insn)] = sext32(insn & 0xfffff000U);
-			break;
-		case 0x17: /* AUIPC */
-			x[RD(insn)] = pc + sext32(insn & 0xfffff000U);
-			break;
-		case 0x6f: /* JAL */
-			x[RD(insn)] = npc;
-			npc = pc + (uint64_t)imm_j(insn);
-			break;
-		case 0x67: /* JALR */
-			if (F3(insn))
-				goto illegal;
-			v = (x[RS1(insn)] + (uint64_t)imm_i(insn)) & ~1ULL;
-			x[RD(insn)] = npc;
-			npc = v;
-			break;
-		case 0x63: { /* BRANCH */
-			bool ok;
-
-			if (branch_taken(insn, x[RS1(insn)], x[RS2(insn)], &ok))
-				npc = pc + (uint64_t)imm_b(insn);
-			if (!ok)
-				goto illegal;
-			break;
-		}
-		case 0x03: { /* LOAD */
-			uint64_t va = x[RS1(insn)] + (uint64_t)imm_i(insn);
-			unsigned f3 = F3(insn);
-
-			if (f3 == 7)
-				goto illegal;
-			if (!core_load(h, va, 1U << (f3 & 3), &v))
-				goto trapped;
-			switch (f3) {
-			case 0:
-				v = (uint64_t)(int64_t)(int8_t)v;
-				break;
-			case 1:
-				v = (uint64_t)(int64_t)(int16_t)v;
-				break;
-			case 2:
-				v = sext32(v);
-				break;
-			}
-			x[RD(insn)] = v;
-			break;
-		}
-		case 0x23: { /* STORE */
-			uint64_t va = x[RS1(insn)] + (uint64_t)imm_s(insn);
-
-			if (F3(insn) > 3)
-				goto illegal;
-			if (!core_store(h, va, 1U << F3(insn), x[RS2(insn)]))
-				goto trapped;
-			break;
-		}
-		case 0x13:
-			if (!exec_opimm(insn, x[RS1(insn)], &v))
-				goto illegal;
-			x[RD(insn)] = v;
-			break;
-		case 0x1b:
-			if (!exec_opimm32(insn, x[RS1(insn)], &v))
-				goto illegal;
-			x[RD(insn)] = v;
-			break;
-		case 0x33:
-			if (!exec_op(insn, x[RS1(insn)], x[RS2(insn)], &v))
-				goto illegal;
-			x[RD(insn)] = v;
-			break;
-		case 0x3b:
-			if (!exec_op32(insn, x[RS1(insn)], x[RS2(insn)], &v))
-				goto illegal;
-			x[RD(insn)] = v;
-			break;
-		case 0x0f: /* FENCE, FENCE.I */
-			if (F3(insn) > 1)
-				goto illegal;
-			if (smp && F3(insn) == 0)
-				__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			break;
-		case 0x2f:
-			if (!amo_exec(h, insn))
-				goto trapped;
-			break;
-		case 0x73:
-			if (F3(insn)) {
-				bool ok;
-
-				h->instret = base + n;
-				ok = csr_exec(h, insn);
-				base = h->instret - n;
-				if (!ok)
-					goto trapped;
-			} else if (!exec_system(h, insn, &npc)) {
-				goto trapped;
-			}
-			break;
-		case 0x07:
-		case 0x27:
-		case 0x43:
-		case 0x47:
-		case 0x4b:
-		case 0x4f:
-		case 0x53:
-			if (!(h->mstatus & MS_FS))
-				goto illegal;
-			if (!fpu_exec(h, insn))
-				goto trapped;
-			h->mstatus |= MS_FS | MS_SD;
-			break;
-		default:
-			goto illegal;
-		}
-		x[0] = 0;
-		pc = npc;
-		continue;
-	illegal:
-		hart_raise(h, EXC_ILLEGAL_INSN, raw);
-	trapped:
-		x[0] = 0;
-		pc = h->pc;
+slow_fetch:
+	CHECK();
+	h->pc = pc;
+	if (!mmu_fetch(h, pc, &raw))
+		goto trapped;
+	if ((raw & 3) != 3) {
+		insn = rvc_table[(uint16_t)raw];
+		npc = pc + 2;
+	} else {
+		insn = raw;
+		npc = pc + 4;
 	}
+	goto *ops[insn & 0x7f];
+
+op_lui:
+	x[RD(insn)] = sext32(insn & 0xfffff000U);
+	NEXT();
+op_auipc:
+	x[RD(insn)] = pc + sext32(insn & 0xfffff000U);
+	NEXT();
+op_jal:
+	x[RD(insn)] = npc;
+	npc = pc + (uint64_t)imm_j(insn);
+	NEXT_CHECKED();
+op_jalr:
+	if (F3(insn))
+		goto illegal;
+	v = (x[RS1(insn)] + (uint64_t)imm_i(insn)) & ~1ULL;
+	x[RD(insn)] = npc;
+	npc = v;
+	NEXT_CHECKED();
+op_branch : {
+	bool ok;
+
+	if (branch_taken(insn, x[RS1(insn)], x[RS2(insn)], &ok))
+		npc = pc + (uint64_t)imm_b(insn);
+	if (!ok)
+		goto illegal;
+	NEXT_CHECKED();
+}
+op_load : {
+	uint64_t va = x[RS1(insn)] + (uint64_t)imm_i(insn);
+
+	h->pc = pc;
+	switch (F3(insn)) {
+	case 0:
+		if (!core_load(h, va, 1, &v))
+			goto trapped;
+		v = (uint64_t)(int64_t)(int8_t)v;
+		break;
+	case 1:
+		if (!core_load(h, va, 2, &v))
+			goto trapped;
+		v = (uint64_t)(int64_t)(int16_t)v;
+		break;
+	case 2:
+		if (!core_load(h, va, 4, &v))
+			goto trapped;
+		v = sext32(v);
+		break;
+	case 3:
+		if (!core_load(h, va, 8, &v))
+			goto trapped;
+		break;
+	case 4:
+		if (!core_load(h, va, 1, &v))
+			goto trapped;
+		break;
+	case 5:
+		if (!core_load(h, va, 2, &v))
+			goto trapped;
+		break;
+	case 6:
+		if (!core_load(h, va, 4, &v))
+			goto trapped;
+		break;
+	default:
+		goto illegal;
+	}
+	x[RD(insn)] = v;
+	NEXT();
+}
+op_store : {
+	uint64_t va = x[RS1(insn)] + (uint64_t)imm_s(insn);
+	bool ok;
+
+	h->pc = pc;
+	switch (F3(insn)) {
+	case 0:
+		ok = core_store(h, va, 1, x[RS2(insn)]);
+		break;
+	case 1:
+		ok = core_store(h, va, 2, x[RS2(insn)]);
+		break;
+	case 2:
+		ok = core_store(h, va, 4, x[RS2(insn)]);
+		break;
+	case 3:
+		ok = core_store(h, va, 8, x[RS2(insn)]);
+		break;
+	default:
+		goto illegal;
+	}
+	if (!ok)
+		goto trapped;
+	NEXT();
+}
+op_imm:
+	if (!exec_opimm(insn, x[RS1(insn)], &v))
+		goto illegal;
+	x[RD(insn)] = v;
+	NEXT();
+op_imm32:
+	if (!exec_opimm32(insn, x[RS1(insn)], &v))
+		goto illegal;
+	x[RD(insn)] = v;
+	NEXT();
+op_op:
+	if (!exec_op(insn, x[RS1(insn)], x[RS2(insn)], &v))
+		goto illegal;
+	x[RD(insn)] = v;
+	NEXT();
+op_op32:
+	if (!exec_op32(insn, x[RS1(insn)], x[RS2(insn)], &v))
+		goto illegal;
+	x[RD(insn)] = v;
+	NEXT();
+op_fence: /* FENCE, FENCE.I (nothing is cached from guest code) */
+	if (F3(insn) > 1)
+		goto illegal;
+	if (smp && F3(insn) == 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	NEXT();
+op_amo:
+	h->pc = pc;
+	if (!amo_exec(h, insn))
+		goto trapped;
+	NEXT();
+op_system:
+	h->pc = pc;
+	if (F3(insn)) {
+		bool ok;
+
+		h->instret = base + n;
+		ok = csr_exec(h, insn);
+		base = h->instret - n;
+		if (!ok)
+			goto trapped;
+	} else if (!exec_system(h, insn, &npc)) {
+		goto trapped;
+	}
+	NEXT_CHECKED();
+op_fp:
+	h->pc = pc;
+	if (!(h->mstatus & MS_FS))
+		goto illegal;
+	if (!fpu_exec(h, insn))
+		goto trapped;
+	h->mstatus |= MS_FS | MS_SD;
+	NEXT();
+
+op_illegal:
+illegal:
+	h->pc = pc;
+	hart_raise(h, EXC_ILLEGAL_INSN, raw);
+trapped:
+	x[0] = 0;
+	pc = h->pc;
+	n++;
+	CHECK();
+	DISPATCH();
+
+out:
 	h->pc = pc;
 	h->instret = base + n;
 	return n;

@@ -319,25 +319,30 @@ bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 	return core_store(h, va, size, val);
 }
 
-/* Points the fetch window at the page holding va. */
+/* Points the fetch window at the page holding va, through the fetch TLB. */
 static bool fetch_window(struct hart *h, uint64_t va)
 {
 	struct core *c = core_of(h);
+	struct tlb_entry *e = &c->tlb[ACC_FETCH][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 	uint64_t pa;
-	unsigned e = mmu_translate(h, va, ACC_FETCH, &pa);
+	unsigned exc;
 	uint8_t *page;
 
-	if (e) {
-		hart_raise(h, e, va);
-		return false;
-	}
-	page = ram_page(h, pa);
-	if (!page) {
-		hart_raise(h, EXC_INSN_ACCESS, va);
-		return false;
+	if (e->tag != (va & ~PG_MASK)) {
+		exc = mmu_translate(h, va, ACC_FETCH, &pa);
+		if (exc) {
+			hart_raise(h, exc, va);
+			return false;
+		}
+		page = ram_page(h, pa);
+		if (!page) {
+			hart_raise(h, EXC_INSN_ACCESS, va);
+			return false;
+		}
+		tlb_fill(h, ACC_FETCH, va, page);
 	}
 	c->fetch_page = va & ~PG_MASK;
-	c->fetch_host = page;
+	c->fetch_host = (uint8_t *)(uintptr_t)((va & ~PG_MASK) + e->addend);
 	return true;
 }
 
