@@ -267,6 +267,8 @@ static void test_srst(void **state)
 	struct hart *h = &f->h[0];
 
 	assert_int_equal(call(h, SBI_EXT_SRST, 0, 3, 0, 0, NULL), SBI_ERR_INVALID_PARAM);
+	assert_int_equal(call(h, SBI_EXT_SRST, 0, 0xf0000001, 0, 0, NULL), SBI_ERR_NOT_SUPPORTED);
+	assert_int_equal(call(h, SBI_EXT_SRST, 0, 1ULL << 32, 0, 0, NULL), SBI_ERR_INVALID_PARAM);
 	assert_int_equal(call(h, SBI_EXT_SRST, 0, 0, 2, 0, NULL), SBI_ERR_INVALID_PARAM);
 	assert_int_equal(call(h, SBI_EXT_SRST, 1, 0, 0, 0, NULL), SBI_ERR_NOT_SUPPORTED);
 	assert_false(machine_stopping(&f->m));

@@ -319,6 +319,9 @@ static struct ret srst_call(struct hart *h, uint64_t fid, uint64_t type, uint64_
 
 	if (fid != 0)
 		return (struct ret){SBI_ERR_NOT_SUPPORTED, 0};
+	/* Vendor reset types are valid but not implemented; other unknown values are invalid. */
+	if (type >= 0xf0000000UL && type <= 0xffffffffUL)
+		return (struct ret){SBI_ERR_NOT_SUPPORTED, 0};
 	if (type > 2 || (reason > 1 && reason < 0xf0000000UL) || reason > 0xffffffffUL)
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0};
 	if (reason >= SBI_SRST_REASON_GASANG_STATUS)
