@@ -316,8 +316,11 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 		return e ? e : -EINVAL;
 	}
 	e = chardev_open(&m->console, console_spec(cfg));
-	if (!e)
-		e = setup_harts(b);
+	if (e) {
+		log_error("run: --console %s: %s", cfg->console, err_str(e));
+		return e;
+	}
+	e = setup_harts(b);
 	if (!e)
 		e = setup_devices(b);
 	if (e) {

@@ -56,6 +56,11 @@ def test_garbage_elf(tmp_path):
     one_error_line(riscv("--elf", "/usr/bin/true"), "RISC-V")
 
 
+def test_console_file_that_cannot_be_opened():
+    one_error_line(riscv("--elf", baremetal_dir() / "trap.elf", "--console",
+                         "file:/nonexistent/dir/log"), "--console")
+
+
 def test_elf_with_kernel_is_refused():
     one_error_line(riscv("--elf", baremetal_dir() / "trap.elf", "--kernel", kernel()),
                    "--elf cannot be combined")
