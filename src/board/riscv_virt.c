@@ -83,7 +83,8 @@ static void board_htif_write(struct hart *h, uint64_t val)
 		chardev_write(&m->console, &c, 1);
 		return;
 	}
-	machine_request_stop(m, STOP_DEBUG_EXIT, (int)((val >> 1) & 0x7fffffff));
+	/* Exit status v >> 1; values past 255 become 255 so that a failure never wraps to 0. */
+	machine_request_stop(m, STOP_DEBUG_EXIT, (val >> 1) > 255 ? 255 : (int)(val >> 1));
 }
 
 /* Bare-metal mode: the host SBI answers S-mode ECALLs only while the program has installed
