@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "boot a virtual machine (KVM or the software RISC-V engine)"},
+	{"exec", cmd_exec, "run a static riscv64 Linux program on this host (process VM)"},
 };
 
 static void usage(FILE *f)

@@ -134,7 +134,7 @@ static inline bool core_load(struct hart *h, uint64_t va, unsigned size, uint64_
 
 		switch (size) {
 		case 1:
-			*val = *(uint8_t *)p;
+			*val = __atomic_load_n((uint8_t *)p, __ATOMIC_RELAXED);
 			break;
 		case 2:
 			*val = __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
@@ -160,7 +160,7 @@ static inline bool core_store(struct hart *h, uint64_t va, unsigned size, uint64
 
 		switch (size) {
 		case 1:
-			*(uint8_t *)p = (uint8_t)val;
+			__atomic_store_n((uint8_t *)p, (uint8_t)val, __ATOMIC_RELAXED);
 			break;
 		case 2:
 			__atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED);

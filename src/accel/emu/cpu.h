@@ -58,6 +58,11 @@ struct rv_platform {
 	 * reported to htif_write(). */
 	uint64_t tohost_pa;
 	void (*htif_write)(struct hart *h, uint64_t val);
+	/* Process VM (gasang exec): called for every synchronous exception raised in U-mode
+	 * (ECALL_U included) instead of taking the trap. h->pc is the pc of the instruction
+	 * that raised it; a handler returning true has set h->pc (pc + 4 after an ECALL) and the
+	 * core continues there. NULL, or false returned: the trap is taken normally. */
+	bool (*user_trap)(struct hart *h, unsigned cause, uint64_t tval);
 	unsigned nharts;
 	struct hart **harts;
 	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */

@@ -136,7 +136,7 @@ static uint64_t host_read(const void *p, unsigned size)
 {
 	switch (size) {
 	case 1:
-		return *(const uint8_t *)p;
+		return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
 	case 2:
 		return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
 	case 4:
@@ -150,7 +150,7 @@ static void host_write(void *p, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
-		*(uint8_t *)p = (uint8_t)v;
+		__atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED);
 		break;
 	case 2:
 		__atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED);

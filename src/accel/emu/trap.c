@@ -44,6 +44,9 @@ void trap_take(struct hart *h, uint64_t cause, bool irq, uint64_t tval)
 	uint64_t s = h->mstatus;
 
 	trap_count(h, cause, irq);
+	if (!irq && from == PRV_U && h->plat->user_trap &&
+	    h->plat->user_trap(h, (unsigned)cause, tval))
+		return;
 	if (from <= PRV_S && cause < 64 && ((deleg >> cause) & 1)) {
 		h->scause = xcause;
 		h->sepc = h->pc;
