@@ -9,6 +9,8 @@ pkgs=(
   libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
   # tests
   libcmocka-dev python3 python3-pytest
+  # fuzzing (tests/fuzz/run.sh): clang with the libFuzzer runtime
+  clang libclang-rt-14-dev
   # guests: cross compilers, busybox, initramfs and disk tools
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
