@@ -1,13 +1,16 @@
 /*
  * stamp: runs a command inside the KVM lab and times its output on a monotonic clock.
  *
- *   stamp [-t SECONDS] [-m MARKER]... -- COMMAND [ARGS...]
+ *   stamp [-t SECONDS] [-m MARKER]... [-s FILE]... -- COMMAND [ARGS...]
  *
  * The command's stdout and stderr are copied to stdout line by line. The first time a line
  * contains MARKER, stamp prints "@@STAMP mark MARKER SECONDS@@" with the time since the command
  * was started. When the command ends it prints "@@STAMP exit STATUS SECONDS@@" (STATUS is the
  * exit code, or 128+signal) and exits with that status. After -t SECONDS the command is killed
- * (SIGKILL) and stamp prints "@@STAMP timeout SECONDS@@".
+ * (SIGKILL) and stamp prints "@@STAMP timeout SECONDS@@". At each marker, stamp also prints the
+ * first line of each FILE as "@@STAMP stat MARKER NAME VALUE@@" (NAME: the file's base name), to
+ * sample counters such as KVM's debugfs statistics (/sys/kernel/debug/kvm/io_exits) while the
+ * inner VM still exists.
  *
  * Built statically by tests/lab/build.sh and run in the outer lab VM, which has no clock tool
  * finer than /proc/uptime's 10 ms.
@@ -34,6 +37,8 @@ struct mark {
 
 static struct mark marks[MAX_MARKS];
 static int nmarks;
+static const char *stats[MAX_MARKS];
+static int nstats;
 static struct timespec t0;
 
 static double stamp_elapsed(void)
@@ -42,6 +47,21 @@ static double stamp_elapsed(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static void stamp_stat(const char *mark, const char *path)
+{
+	char value[64] = "?";
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fgets(value, sizeof(value), f))
+			strcpy(value, "?");
+		fclose(f);
+	}
+	value[strcspn(value, "\n")] = 0;
+	const char *name = strrchr(path, '/');
+	printf("@@STAMP stat %s %s %s@@\n", mark, name ? name + 1 : path, value);
 }
 
 static void stamp_line(const char *line, size_t len)
@@ -54,13 +74,16 @@ static void stamp_line(const char *line, size_t len)
 		/* On its own line, even when the guest's line had no newline yet. */
 		printf("%s@@STAMP mark %s %.6f@@\n", len && line[len - 1] == '\n' ? "" : "\n",
 		       marks[i].text, stamp_elapsed());
+		for (int j = 0; j < nstats; j++)
+			stamp_stat(marks[i].text, stats[j]);
 	}
 	fflush(stdout);
 }
 
 static int stamp_usage(void)
 {
-	fprintf(stderr, "usage: stamp [-t SECONDS] [-m MARKER]... -- COMMAND [ARGS...]\n");
+	fprintf(stderr,
+		"usage: stamp [-t SECONDS] [-m MARKER]... [-s FILE]... -- COMMAND [ARGS...]\n");
 	return 2;
 }
 
@@ -69,11 +92,13 @@ int main(int argc, char **argv)
 	double timeout = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+t:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:m:s:")) != -1) {
 		if (opt == 't') {
 			timeout = atof(optarg);
 		} else if (opt == 'm' && nmarks < MAX_MARKS) {
 			marks[nmarks++].text = optarg;
+		} else if (opt == 's' && nstats < MAX_MARKS) {
+			stats[nstats++] = optarg;
 		} else {
 			return stamp_usage();
 		}
