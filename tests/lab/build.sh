@@ -28,15 +28,16 @@ die() {
 	exit 1
 }
 
+is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
+is_dynamic() { is_elf "$1" && readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'; }
+
 # copy_elf ROOT FILE DEST: FILE at ROOT/DEST, plus every shared library it needs and the dynamic
 # loader at the paths ldd reports (real files, not symlinks).
 copy_elf() {
 	local root=$1 file=$2 dest=$3 lib
 	mkdir -p "$root/$(dirname "$dest")"
 	cp -L "$file" "$root/$dest"
-	if ! file -L "$file" | grep -q 'dynamically linked'; then
-		return 0
-	fi
+	is_dynamic "$file" || return 0
 	ldd "$file" | grep -q 'not found' && die "$file: missing shared libraries: $(ldd "$file")"
 	for lib in $(ldd "$file" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}'); do
 		[ -e "$root$lib" ] && continue
@@ -63,7 +64,7 @@ if [ "${1:-}" = overlay ]; then
 	cp "$script" "$stage/lab/script.sh"
 	for f in "$@"; do
 		[ -r "$f" ] || die "$f: not readable"
-		if file -L "$f" | grep -q ELF; then
+		if is_elf "$f"; then
 			copy_elf "$stage" "$f" "lab/$(basename "$f")"
 		else
 			cp -L "$f" "$stage/lab/"
@@ -73,12 +74,11 @@ if [ "${1:-}" = overlay ]; then
 	exit 0
 fi
 
-for tool in apt-get apt-cache dpkg-deb cpio gcc file ldd qemu-system-x86_64; do
+for tool in apt-get apt-cache dpkg-deb cpio gcc readelf ldd qemu-system-x86_64; do
 	command -v $tool >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
 busybox=/bin/busybox
-file -L $busybox | grep -q 'statically linked' ||
-	die "$busybox is not static: install busybox-static"
+is_elf $busybox && ! is_dynamic $busybox || die "$busybox is not static: install busybox-static"
 
 # The versioned packages behind Debian's metapackages, e.g. linux-image-6.1.0-56-amd64.
 versioned() {
@@ -86,6 +86,12 @@ versioned() {
 }
 outer_pkg=$(versioned linux-image-amd64)
 inner_pkg=$(versioned linux-image-cloud-amd64)
+if { [ -z "$outer_pkg" ] || [ -z "$inner_pkg" ]; } && [ "$(id -u)" -eq 0 ]; then
+	log "apt-get update (package lists missing)"
+	apt-get update -qq >&2 || true
+	outer_pkg=$(versioned linux-image-amd64)
+	inner_pkg=$(versioned linux-image-cloud-amd64)
+fi
 [ -n "$outer_pkg" ] && [ -n "$inner_pkg" ] ||
 	die "cannot resolve linux-image-amd64 / linux-image-cloud-amd64 (run apt-get update)"
 
