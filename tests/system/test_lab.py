@@ -2,12 +2,14 @@
 
 This host's /dev/kvm (kvm-pvm) cannot boot x86 Linux, so the lab boots Debian's generic kernel
 in QEMU TCG with an emulated AMD CPU that has SVM; inside, kvm-amd gives a real /dev/kvm with
-nested paging. All checks share ONE outer boot (about a minute on 2 cores): QEMU boots the
-guest first (the reference: it validates the lab itself), then gasang boots it twice with
-different --cpus/--mem, once ending through the guest's own `poweroff`.
+nested paging. All checks share ONE outer boot (about a minute on 2 cores): gasang runs the
+KVM payload guests (tests/guests/x86) on real KVM semantics, QEMU boots the cloud guest (the
+reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem,
+once ending through the guest's own `poweroff`.
 """
 import pathlib
 import re
+import subprocess
 import sys
 
 import pytest
@@ -19,7 +21,28 @@ MiB = 1024 * 1024
 APPEND = "console=ttyS0 quiet panic=-1"
 REPORT = "uname -r; nproc; grep MemTotal /proc/meminfo"
 
-SCRIPT = f"""
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+# The payload guests (tests/guests/x86, Multiboot ELF32) run with --cpus 2: exit status
+# ((v<<1)|1 for a debug-exit write of v, the HC_EXIT status, 1 for a guest error) and what
+# they print, as on the host's kvm-pvm but here on kvm-amd with nested paging.
+PAYLOADS = {
+    "pio": (67, [r"^IO\s+1000\s"]),  # exactly 1000 port writes -> 1000 IO exits
+    "mmio": (33, [r"mmio read ffffffff", r"^MMIO\s+1000\s"]),
+    "hcall": (42, [r"version=1 cpus=2 time_s=\d+ monotonic efault=14 enosys=38",
+                   r"console wrote \d+ bytes", r"boot marker: guest reached it"]),
+    "devices": (7, [r"fw_cfg sig=QEMU cpus=2 ram_mib=256 rtc_year=20\d\d",
+                    r"cmdline=/lab/devices.elf mem_upper_kib=261120"]),
+    "timer": (23, [r"timer ticks=10 elapsed_ms=(9\d|1\d\d)\b"]),
+    "smp": (25, [r"cpu 1 up in real mode", r"smp: 2 of 2 cpus up"]),
+    "long64": (29, [r"long mode ok", r"cpl3 loop done cpl=3"]),
+    "triple": (1, [r"triple fault", r"registers"]),
+    "emufail": (1, [r"emulat", r"registers"]),
+}
+
+SCRIPT = "".join(
+    f"section payload-{p} stamp -t 60 -- /lab/gasang run --kernel /lab/{p}.elf --cpus 2 --stats\n"
+    for p in PAYLOADS) + f"""
 APPEND='{APPEND}'
 REPORT='{REPORT}'
 section qemu inner qemu-system-x86_64 -M microvm,rtc=on -accel kvm -cpu host -m 512M -smp 2 \\
@@ -39,7 +62,10 @@ def lab_run(gasang):
     if why:
         pytest.skip(f"*** KVM lab SKIPPED: {why} ***")
     images = lab.build()
-    r = lab.run(SCRIPT, [gasang])
+    payloads = lab.cache_dir() / "payloads"
+    subprocess.run([str(ROOT / "tests/guests/x86/build.sh"), str(payloads)], check=True,
+                   stdout=subprocess.DEVNULL)
+    r = lab.run(SCRIPT, [gasang] + [payloads / f"{p}.elf" for p in PAYLOADS])
     r.images = images
     return r
 
@@ -111,3 +137,13 @@ def test_lab_gasang_stats_table(lab_run):
     assert io and int(io.group(1)) > 0, f"no port I/O exits counted:\n{out}"
     total = re.search(r"^total\s+(\d+)", out, re.M)
     assert total and int(total.group(1)) >= int(io.group(1)), out
+
+
+@pytest.mark.parametrize("name", PAYLOADS)
+def test_lab_payload(lab_run, name):
+    status, patterns = PAYLOADS[name]
+    s = lab_run.section(f"payload-{name}")
+    assert not s.timed_out, s.output
+    assert s.exit_status == status, f"{name}: exit {s.exit_status}, wanted {status}\n{s.output}"
+    for pat in patterns:
+        assert re.search(pat, s.output, re.M), f"{name}: no /{pat}/ in:\n{s.output}"
