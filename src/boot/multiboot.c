@@ -205,7 +205,7 @@ int multiboot_load(struct x86_load *ld)
 		return r;
 	ld->entry = (struct x86_entry){.mode = X86_MODE_PROT32,
 				       .rip = entry,
-				       .rsp = X86_PVH_START,
+				       .rsp = X86_BOOT_STACK,
 				       .rax = MB_BOOT_MAGIC,
 				       .rbx = X86_PVH_START};
 	return 1;

@@ -16,6 +16,7 @@ struct machine;
 #define X86_E820_MAP	 0x8000ULL /* PVH memmap / multiboot mmap / modules */
 #define X86_CMDLINE_ADDR 0x20000ULL
 #define X86_CMDLINE_MAX	 0x10000ULL
+#define X86_BOOT_STACK	 0x1fff0ULL /* initial stack, grows down to 0x9000 */
 #define X86_MPTABLE_ADDR 0xf0000ULL /* inside the reserved BIOS area */
 #define X86_LOWMEM_END	 0x9fc00ULL
 #define X86_BIOS_START	 0xf0000ULL
@@ -54,6 +55,11 @@ struct x86_load {
 	struct x86_entry entry;
 	char err[200]; /* why loading failed, for the one error line */
 };
+
+/* Where an initrd of len bytes goes: the highest page-aligned address below max_end (and below
+ * low RAM's end) that stays above min_start. Returns 0 or -E2BIG. */
+int x86_place_initrd(const struct machine *m, uint64_t len, uint64_t min_start, uint64_t max_end,
+		     uint64_t *gpa);
 
 /* Each returns 1 when the image is of its format and was loaded, 0 when the image is not of
  * its format (try the next loader), or -errno with ld->err filled. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "base/util.h"
 #include "boot/x86_boot.h"
 #include "machine/machine.h"
 
@@ -23,6 +24,21 @@ unsigned x86_e820_map(const struct machine *m, struct x86_e820 *e, unsigned max)
 		}
 	}
 	return n;
+}
+
+int x86_place_initrd(const struct machine *m, uint64_t len, uint64_t min_start, uint64_t max_end,
+		     uint64_t *gpa)
+{
+	const struct gmem_region *low = gmem_find(&m->mem, 0);
+	uint64_t end;
+
+	if (!low)
+		return -E2BIG;
+	end = MIN(max_end, low->size);
+	if (len > end || ALIGN_DOWN(end - len, 4096) < min_start)
+		return -E2BIG;
+	*gpa = ALIGN_DOWN(end - len, 4096);
+	return 0;
 }
 
 int x86_load_kernel(struct x86_load *ld)

@@ -13,10 +13,10 @@ _start:
 pvh_entry:
 	cmpl $0x336ec578, (%ebx)  /* hvm_start_info.magic */
 	jne bad
-	movl 32(%ebx), %eax       /* memmap_entries */
+	movl 48(%ebx), %eax       /* memmap_entries */
 	addb $'0', %al
 	movb %al, msg_n
-	movl 16(%ebx), %esi       /* cmdline_paddr */
+	movl 24(%ebx), %esi       /* cmdline_paddr */
 	movl $msg_cmd, %edi
 1:	movb (%esi), %al
 	testb %al, %al
