@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "board/board.h"
+#include "boot/acpi.h"
 #include "boot/mptable.h"
 #include "boot/x86_boot.h"
 #include "devices/pc_misc.h"
@@ -35,6 +36,7 @@ struct x86_pc {
 	struct uart16550 uart;
 	struct rtc_cmos rtc;
 	struct fw_cfg fw_cfg;
+	struct acpi_pm acpi_pm;
 	uint8_t *kernel, *initrd;
 	size_t kernel_len, initrd_len;
 	bool have_machine;
@@ -113,6 +115,7 @@ static int pc_devices(struct x86_pc *pc)
 	e = e ? e : boot_mark_init(m);
 	e = e ? e : rtc_cmos_init(&pc->rtc, m);
 	e = e ? e : pc_fw_cfg(pc);
+	e = e ? e : acpi_pm_init(&pc->acpi_pm, m);
 	if (e)
 		log_error("x86 board: cannot register devices: %s", err_str(e));
 	else
@@ -139,8 +142,9 @@ static int pc_load(struct x86_pc *pc)
 		return e;
 	}
 	e = mptable_write(&pc->m, X86_MPTABLE_ADDR);
+	e = e ? e : acpi_write(&pc->m);
 	if (e) {
-		log_error("x86 board: cannot write the MP table: %s", err_str(e));
+		log_error("x86 board: cannot write the MP and ACPI tables: %s", err_str(e));
 		return e;
 	}
 	kvm_set_entry(&pc->m, &ld.entry);

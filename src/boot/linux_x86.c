@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "boot/acpi.h"
 #include "boot/linux_x86.h"
 #include "boot/x86_boot.h"
 #include "machine/machine.h"
@@ -98,6 +99,7 @@ static int fill_zero_page(struct x86_load *ld, uint8_t *zp, uint64_t initrd_at)
 	put16(zp, BP_VID_MODE, 0xffff);
 	put16(zp, BP_HEAP_END_PTR, 0xfe00);
 	put32(zp, BP_CMD_LINE_PTR, (uint32_t)X86_CMDLINE_ADDR);
+	put32(zp, BP_ACPI_RSDP_ADDR, (uint32_t)ACPI_BASE);
 	if (ld->initrd) {
 		put32(zp, BP_RAMDISK_IMAGE, (uint32_t)initrd_at);
 		put32(zp, BP_RAMDISK_SIZE, (uint32_t)ld->initrd_len);

@@ -4,6 +4,7 @@
 #define GASANG_BOOT_LINUX_X86_H
 
 #define BP_SIZE		   4096
+#define BP_ACPI_RSDP_ADDR  0x070
 #define BP_EXT_RAMDISK_IMG 0x0c0
 #define BP_E820_ENTRIES	   0x1e8
 #define BP_SETUP_SECTS	   0x1f1

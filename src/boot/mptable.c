@@ -1,5 +1,5 @@
 /* An Intel MultiProcessor Specification 1.4 table, so guests find every vCPU, the I/O APIC and
- * the ISA interrupt wiring without ACPI. Written into the reserved BIOS area at 0xf0000, where
+ * the ISA interrupt wiring without ACPI. Written into the reserved BIOS area (0xf0000), where
  * Linux scans for the floating pointer. */
 #include <errno.h>
 #include <string.h>

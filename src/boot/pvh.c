@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "boot/acpi.h"
 #include "boot/x86_boot.h"
 #include "machine/machine.h"
 
@@ -105,6 +106,7 @@ static int write_start_info(struct x86_load *ld, uint64_t kernel_end)
 		return fail(ld, -E2BIG, "command line too long");
 	gmem_write(&m->mem, X86_CMDLINE_ADDR, ld->append ? ld->append : "", cmdlen + 1);
 	si.cmdline_paddr = X86_CMDLINE_ADDR;
+	si.rsdp_paddr = ACPI_BASE;
 	for (unsigned i = 0; i < n; i++) {
 		struct hvm_memmap_entry e = {e820[i].addr, e820[i].size, e820[i].type, 0};
 

@@ -19,7 +19,7 @@ struct machine;
 #define X86_BOOT_STACK	 0x1fff0ULL /* initial stack, grows down to 0x9000 */
 #define X86_MPTABLE_ADDR 0xf0000ULL /* inside the reserved BIOS area */
 #define X86_LOWMEM_END	 0x9fc00ULL
-#define X86_BIOS_START	 0xf0000ULL
+#define X86_BIOS_START	 0xe0000ULL /* ACPI and MP tables: reserved in e820 */
 #define X86_HIMEM_START	 0x100000ULL
 #define X86_PCI_HOLE	 0xc0000000ULL /* RAM above 3 GiB moves to 4 GiB */
 #define X86_4G		 0x100000000ULL

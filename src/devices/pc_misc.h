@@ -52,6 +52,14 @@ void fw_cfg_free(struct fw_cfg *f);
 uint8_t fw_cfg_read_byte(struct fw_cfg *f);
 void fw_cfg_select(struct fw_cfg *f, uint16_t key);
 
+/* ACPI PM1a registers (ports in boot/acpi.h): S5 + SLP_EN powers off. */
+struct acpi_pm {
+	struct machine *m;
+	pthread_mutex_t lock;
+	uint16_t sts, en, cnt;
+};
+int acpi_pm_init(struct acpi_pm *pm, struct machine *m);
+
 /* Hypercall numbers: call in eax (the value written to HYPERCALL_PORT), arguments in rbx, rcx,
  * rsi, rdi, result in rax (and its high half in edx for 32-bit guests). */
 enum hypercall_nr {

@@ -139,12 +139,13 @@ static void test_zero_page_fields(void **state)
 	assert_true((uint64_t)rd + rd_size <= 64 * MiB);
 	assert_memory_equal(gmem_ptr(&f->m.mem, rd, rd_size), f->initrd, rd_size);
 	assert_int_equal(zp32(f, BP_EXT_RAMDISK_IMG), 0);
+	assert_int_equal(zp32(f, BP_ACPI_RSDP_ADDR), 0xe0000);
 	/* e820: low RAM, EBDA + BIOS holes reserved, RAM from 1 MiB. */
 	assert_int_equal(zp8(f, BP_E820_ENTRIES), 4);
 	{
 		static const uint64_t want[4][3] = {{0, 0x9fc00, 1},
 						    {0x9fc00, 0x400, 2},
-						    {0xf0000, 0x10000, 2},
+						    {0xe0000, 0x20000, 2},
 						    {0x100000, 64 * MiB - 0x100000, 1}};
 		for (int i = 0; i < 4; i++) {
 			uint64_t a, s;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
+#include "boot/acpi.h"
 #include "boot/mptable.h"
 #include "devices/pc_misc.h"
 #include "machine/machine.h"
@@ -187,6 +188,59 @@ static void test_debug_exit_and_reset(void **state)
 	free_machine(m);
 }
 
+static uint8_t *table(struct machine *m, uint32_t addr, const char *sig)
+{
+	uint8_t *t = gmem_ptr(&m->mem, addr, 36);
+	uint32_t len;
+
+	assert_non_null(t);
+	assert_memory_equal(t, sig, 4);
+	memcpy(&len, t + 4, 4);
+	assert_non_null(gmem_ptr(&m->mem, addr, len));
+	assert_int_equal(sum(t, len), 0);
+	return t;
+}
+
+static void test_acpi_tables_and_poweroff(void **state)
+{
+	struct machine *m = new_machine();
+	struct acpi_pm pm;
+	uint8_t *rsdp, *rsdt, *fadt, *madt, *dsdt;
+	uint32_t addr, len;
+	uint16_t port;
+	uint64_t v;
+	(void)state;
+
+	assert_int_equal(acpi_write(m), 0);
+	rsdp = gmem_ptr(&m->mem, ACPI_BASE, 20);
+	assert_memory_equal(rsdp, "RSD PTR ", 8);
+	assert_int_equal(sum(rsdp, 20), 0);
+	memcpy(&addr, rsdp + 16, 4);
+	rsdt = table(m, addr, "RSDT");
+	memcpy(&addr, rsdt + 36, 4);
+	fadt = table(m, addr, "FACP");
+	memcpy(&addr, rsdt + 40, 4);
+	madt = table(m, addr, "APIC");
+	memcpy(&len, madt + 4, 4);
+	assert_int_equal(len, 44 + 3 * 8 + 12 + 6); /* 3 local APICs, I/O APIC, NMI */
+	memcpy(&addr, fadt + 40, 4);
+	dsdt = table(m, addr, "DSDT");
+	assert_memory_equal(dsdt + 37, "_S5_", 4);
+	memcpy(&port, fadt + 64, 2);
+	assert_int_equal(port, ACPI_PM1A_CNT_PORT);
+	/* Linux's S5 entry: SLP_TYP first, then SLP_EN. */
+	assert_int_equal(acpi_pm_init(&pm, m), 0);
+	bus_read(&m->pio, ACPI_PM1A_CNT_PORT, 2, &v);
+	assert_int_equal(v & 1, 1); /* SCI_EN: ACPI mode */
+	bus_write(&m->pio, ACPI_PM1A_CNT_PORT, 2, 5 << 10);
+	assert_false(machine_stopping(m));
+	bus_write(&m->pio, ACPI_PM1A_CNT_PORT, 2, (5 << 10) | (1 << 13));
+	assert_true(machine_stopping(m));
+	assert_int_equal(m->stop_reason, STOP_POWEROFF);
+	assert_int_equal(m->exit_status, 0);
+	free_machine(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(test_mptable),
 	    cmocka_unit_test(test_hypercalls_and_exits),
 	    cmocka_unit_test(test_debug_exit_and_reset),
+	    cmocka_unit_test(test_acpi_tables_and_poweroff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
