@@ -2,6 +2,7 @@
  * MSRs a fresh PC has, FPU and LAPIC defaults, and the entry state a loader asks for: real mode,
  * 32-bit protected mode (flat, paging off) or 64-bit long mode (identity-mapped 4 GiB). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -44,6 +45,12 @@ int cpu_x86_setup_cpuid(struct vcpu *v)
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, sup, sz);
+	/* KVM emulates the TSC-deadline timer with its in-kernel LAPIC but leaves the bit out of
+	 * KVM_GET_SUPPORTED_CPUID. Without it Linux calibrates the LAPIC timer against the PIT,
+	 * which is slow and, on a busy host, fails ("APIC timer disabled due to verification
+	 * failure"), leaving the guest on PIT ticks without high-resolution timers. */
+	bool deadline =
+	    ioctl(kvm_of(v->m)->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
@@ -52,6 +59,8 @@ int cpu_x86_setup_cpuid(struct vcpu *v)
 			/* Initial APIC ID = vCPU id; we run under a hypervisor. */
 			e->ebx = (e->ebx & 0x00ffffffu) | (v->id << 24);
 			e->ecx |= 1u << 31;
+			if (deadline)
+				e->ecx |= 1u << 24;
 			break;
 		case 0xb:
 		case 0x1f:
