@@ -10,7 +10,8 @@ A lab script is a POSIX sh script run by busybox in the outer VM, in /lab (where
 to run() are, ELF files with their shared libraries). It has these helpers:
 
     section NAME CMD...   runs CMD (stdout+stderr), framed by @@BEGIN NAME@@ / @@END NAME rc=N@@
-    inner VMM...          runs an inner VMM under `stamp` (timeout INNER_TIMEOUT s), which adds
+    inner VMM...          runs an inner VMM under `stamp` (killed after INNER_TIMEOUT=300 s: a
+                          busy 2-core host can make a 10 s boot take 60 s), which adds
                           @@STAMP mark @@INNER-INIT@@ SECONDS@@ when the guest's /init starts,
                           @@STAMP mark @@INNER-CMD-END SECONDS@@, @@STAMP exit STATUS SECONDS@@,
                           and KVM's debugfs exit counters at each mark (Section.stats)
@@ -45,7 +46,7 @@ PROLOGUE = r"""
 GUEST_KERNEL=/guest/vmlinuz
 GUEST_INITRD=/guest/initrd.cpio
 GUEST_VERSION=$(cat /guest/version)
-INNER_TIMEOUT=${INNER_TIMEOUT:-150}
+INNER_TIMEOUT=${INNER_TIMEOUT:-300}
 # KVM's counters of exits to userspace, summed over live VMs (sampled at each stamp mark).
 KVM_STATS=
 for _s in exits io_exits mmio_exits signal_exits halt_exits irq_window_exits; do
@@ -140,7 +141,7 @@ class LabRun:
         return s
 
 
-def run(script, files=(), timeout=420, env=None):
+def run(script, files=(), timeout=900, env=None):
     """Boots the outer VM once with SCRIPT (sh source) and FILES in /lab; returns a LabRun.
     Lab runs are serialized (one outer VM at a time) with a lock in the cache directory."""
     images = build()
@@ -179,7 +180,7 @@ def run(script, files=(), timeout=420, env=None):
 def main():
     ap = argparse.ArgumentParser(description="Run a script in the KVM lab's outer VM.")
     ap.add_argument("--file", action="append", default=[], help="file to put in /lab")
-    ap.add_argument("--timeout", type=int, default=420)
+    ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("script", help="lab script (sh), '-' for stdin")
     args = ap.parse_args()
     why = unavailable()
