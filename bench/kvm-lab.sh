@@ -45,7 +45,7 @@ script = f"APPEND='{append}'\n"
 for i in range(runs):
     for name, cmd in vmms.items():
         script += f"section {name}-{i} inner {cmd}\n"
-r = lab.run(script, [os.environ["GASANG"]], timeout=120 + runs * 2 * 160)
+r = lab.run(script, [os.environ["GASANG"]], timeout=120 + runs * 2 * 300)
 if not r.kvm_ok:
     sys.exit(f"kvm-lab: no /dev/kvm in the lab:\n{r.output}")
 
