@@ -16,7 +16,7 @@ initrd="$cache/initramfs.cpio.gz"
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
-if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ]; then
+if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ] && [ "$initrd" -nt "$here/build.sh" ]; then
   echo "KERNEL=$kernel"
   echo "INITRD=$initrd"
   exit 0
@@ -27,8 +27,16 @@ work="$(mktemp -d "$cache/build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-# The metapackage names the versioned image package.
-pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')"
+# The metapackage names the versioned image package. Fresh machines may have no package lists.
+image_pkg() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'
+}
+pkg="$(image_pkg)"
+if [ -z "$pkg" ]; then
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq >&2 || true
+  pkg="$(image_pkg)"
+fi
 [ -n "$pkg" ] || { echo "gasang: guests/x86_64: linux-image-cloud-amd64 not found (apt-get update?)" >&2; exit 1; }
 echo "gasang: fetching $pkg" >&2
 apt-get download -q "$pkg" >/dev/null 2>&1 || apt-get download "$pkg" >&2
@@ -50,10 +58,11 @@ cp "$bb" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-# Virtio modules in dependency order (the .deb ships no modules.dep).
+# Virtio modules (and pvpanic, so a guest panic ends gasang non-zero) in dependency order (the .deb ships no modules.dep).
 mods=(virtio virtio_ring virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
       virtio_blk failover net_failover virtio_net virtio_console virtio-rng
-      vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
+      vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+      pvpanic pvpanic-mmio)
 : > "$root/lib/modules/order"
 for m in "${mods[@]}"; do
   f="$(find pkg/lib/modules/"$kver" -name "$m.ko*" | head -1)"

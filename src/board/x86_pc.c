@@ -113,6 +113,7 @@ static int pc_devices(struct x86_pc *pc)
 	e = e ? e : debug_exit_init(m);
 	e = e ? e : i8042_init(m);
 	e = e ? e : boot_mark_init(m);
+	e = e ? e : pvpanic_init(m);
 	e = e ? e : rtc_cmos_init(&pc->rtc, m);
 	e = e ? e : pc_fw_cfg(pc);
 	e = e ? e : acpi_pm_init(&pc->acpi_pm, m);

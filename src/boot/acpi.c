@@ -46,16 +46,26 @@ static void put(uint8_t *p, unsigned off, uint32_t v, unsigned n)
 	memcpy(p + off, &v, n);
 }
 
-/* DSDT: Name (_S5_, Package () { 5, 5, 0, 0 }) */
+/* DSDT:
+ *   Name (_S5_, Package () { 5, 5, 0, 0 })
+ *   Scope (\_SB) { Device (PEVT) { Name (_HID, "QEMU0001")
+ *                                   Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505,
+ *                                                                        0x505, 1, 1) }) } }
+ * The second is QEMU's pvpanic device, which Linux's pvpanic-mmio driver binds to. */
 static uint32_t write_dsdt(uint8_t *p)
 {
-	static const uint8_t aml[] = {0x08, '_',
-				      'S',  '5',
-				      '_',  0x12,
-				      0x08, 0x04,
-				      0x0a, ACPI_S5_SLP_TYP,
-				      0x0a, ACPI_S5_SLP_TYP,
-				      0x00, 0x00};
+	static const uint8_t aml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a,
+				      ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
+				      /* Scope (\_SB), PkgLength 46 */
+				      0x10, 0x2e, '_', 'S', 'B', '_',
+				      /* Device (PEVT), PkgLength 39 */
+				      0x5b, 0x82, 0x27, 'P', 'E', 'V', 'T',
+				      /* Name (_HID, "QEMU0001") */
+				      0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0',
+				      '0', '1', 0x00,
+				      /* Name (_CRS, Buffer (10) { IO descriptor, end tag }) */
+				      0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a, 0x47, 0x01,
+				      0x05, 0x05, 0x05, 0x05, 0x01, 0x01, 0x79, 0x00};
 	uint32_t len = sizeof(struct sdt_header) + sizeof(aml);
 
 	memcpy(p + sizeof(struct sdt_header), aml, sizeof(aml));

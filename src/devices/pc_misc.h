@@ -17,11 +17,13 @@ struct machine;
 #define BOOT_MARK_PORT	0x3f0
 #define BOOT_MARK_MAGIC 123
 #define HYPERCALL_PORT	0x5e0
+#define PVPANIC_PORT	0x505
 
 /* Each registers its ports on m->pio. Return 0 or -errno. */
 int debug_exit_init(struct machine *m);
 int i8042_init(struct machine *m);
 int boot_mark_init(struct machine *m);
+int pvpanic_init(struct machine *m);
 
 struct rtc_cmos {
 	pthread_mutex_t lock;

@@ -71,6 +71,12 @@ def test_i8042_reset_ends_with_status_0():
     assert "fw_cfg sig=QEMU" in r.stdout
 
 
+def test_pvpanic_ends_with_a_guest_error():
+    r = run_gasang("run", "--kernel", payload("devices.elf"), "--append", "panic")
+    assert r.returncode == 1, r.stderr
+    assert "gasang: guest error: the guest kernel panicked (pvpanic)" in r.stderr
+
+
 def test_timer_interrupt_pit_through_pic():
     r = run_gasang("run", "--kernel", payload("timer.elf"), "--append", "ticks=10",
                    check_status=(0x0b << 1) | 1)
@@ -109,3 +115,27 @@ def test_pvh_entry():
     r = run_gasang("run", "--kernel", payload("pvh.elf"), "--append", "hello pvh",
                    check_status=(7 << 1) | 1)
     assert "pvh ok memmap=4 cmdline=hello pvh" in r.stdout
+
+
+def test_ram_split_around_the_pci_hole():
+    r = run_gasang("run", "--kernel", payload("devices.elf"), "--mem", "4G", check_status=7)
+    assert "ram_mib=4096" in r.stdout
+    # low RAM ends at 3 GiB; the last GiB is mapped at 4 GiB: one more map entry
+    assert f"mem_upper_kib={3 * 1024 * 1024 - 1024} mmap_entries=5" in r.stdout
+
+
+def test_sigterm_stops_running_and_halted_vcpus_promptly():
+    import signal
+    import subprocess
+    from conftest import gasang_path
+    # vCPU 0 waits for 100 s of timer ticks, the APs sleep in hlt with interrupts off.
+    p = subprocess.Popen([gasang_path(), "run", "--kernel", payload("timer.elf"), "--cpus", "3",
+                          "--append", "ticks=10000", "--stats"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    assert time.monotonic() - t0 < 2.0
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert "exit statistics" in err

@@ -1,8 +1,10 @@
 """Builds gasang's x86 test payloads (tests/guests/x86) once per test session."""
+import atexit
 import functools
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -12,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 @functools.lru_cache(maxsize=None)
 def payload_dir():
     out = pathlib.Path(tempfile.mkdtemp(prefix="gasang-x86-payloads-"))
+    atexit.register(shutil.rmtree, out, True)
     subprocess.run([str(ROOT / "tests/guests/x86/build.sh"), str(out)], check=True,
                    capture_output=True)
     return out

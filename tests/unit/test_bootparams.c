@@ -216,12 +216,38 @@ static void test_rejects(void **state)
 	teardown(f);
 }
 
+/* Random header corruption and truncation: loaded or refused with a message, never a crash. */
+static void test_corrupt_headers(void **state)
+{
+	struct fixture *f;
+	unsigned seed = 7, refused = 0;
+	(void)state;
+
+	f = setup(64 * MiB);
+	for (int i = 0; i < 3000; i++) {
+		int r;
+
+		make_image(0x20f, 0x37ffffff);
+		for (int k = 0; k < 1 + i % 4; k++)
+			image[0x1f0 + rand_r(&seed) % 0x80] = (uint8_t)rand_r(&seed);
+		f->ld.kernel_len =
+		    i % 3 == 0 ? (size_t)rand_r(&seed) % sizeof(image) : sizeof(image);
+		f->ld.err[0] = '\0';
+		r = linux_x86_load(&f->ld);
+		assert_true(r == 0 || r == 1 || (r < 0 && f->ld.err[0]));
+		refused += r < 0;
+	}
+	assert_true(refused > 0);
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_zero_page_fields),
 	    cmocka_unit_test(test_initrd_addr_max_respected),
 	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_corrupt_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,6 +226,8 @@ static void test_acpi_tables_and_poweroff(void **state)
 	memcpy(&addr, fadt + 40, 4);
 	dsdt = table(m, addr, "DSDT");
 	assert_memory_equal(dsdt + 37, "_S5_", 4);
+	memcpy(&len, dsdt + 4, 4);
+	assert_non_null(memmem(dsdt, len, "QEMU0001", 8)); /* pvpanic */
 	memcpy(&port, fadt + 64, 2);
 	assert_int_equal(port, ACPI_PM1A_CNT_PORT);
 	/* Linux's S5 entry: SLP_TYP first, then SLP_EN. */

@@ -137,20 +137,37 @@ int exits_system_event(struct vcpu *v)
 	}
 }
 
+/* The instruction KVM failed on, when it reports its bytes ("f0 48 0f c7 ..."). */
+static void insn_bytes(const struct kvm_run *run, char *out, size_t len)
+{
+	const __typeof__(run->emulation_failure) *ef = &run->emulation_failure;
+	size_t off = 0;
+
+	out[0] = '\0';
+	if (run->internal.ndata < 3 ||
+	    !(ef->flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return;
+	for (unsigned i = 0; i < ef->insn_size && i < sizeof(ef->insn_bytes) && off + 4 < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%02x", i ? " " : "",
+					ef->insn_bytes[i]);
+}
+
 int exits_internal_error(struct vcpu *v)
 {
 	struct kvm_run *run = kvm_vcpu_of(v)->run;
 	char words[160] = "";
 	size_t off = 0;
 
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		insn_bytes(run, words, sizeof(words));
+		return exits_guest_error(v,
+					 "vCPU %u: KVM cannot emulate an instruction "
+					 "(KVM_EXIT_INTERNAL_ERROR, emulation failure%s%s)",
+					 v->id, words[0] ? "; bytes " : "", words);
+	}
 	for (unsigned i = 0; i < run->internal.ndata && i < 4 && off < sizeof(words); i++)
 		off += (size_t)snprintf(words + off, sizeof(words) - off, " %llx",
 					(unsigned long long)run->internal.data[i]);
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
-		return exits_guest_error(v,
-					 "vCPU %u: KVM cannot emulate an instruction "
-					 "(KVM_EXIT_INTERNAL_ERROR, emulation failure; data%s)",
-					 v->id, words);
 	return exits_guest_error(v, "vCPU %u: KVM internal error, suberror %u (data%s)", v->id,
 				 run->internal.suberror, words);
 }

@@ -23,7 +23,7 @@ void kvm_set_hypercall(struct machine *m, uint16_t port, kvm_hypercall_fn fn);
 /* KVM_IRQ_LINE on the in-kernel PIC/IOAPIC; opaque is the machine. Install as m->irq_set. */
 void kvm_irq_line(void *opaque, unsigned line, bool level);
 
-/* True when the host CPU advertises VT-x or AMD-V (vmx/svm in /proc/cpuinfo). */
+/* True when the host CPU advertises VT-x or AMD-V (the vmx/svm flags of /proc/cpuinfo). */
 bool kvm_host_has_hw_virt(void);
 
 #endif

@@ -13,14 +13,14 @@ LDFLAGS=(-m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T 
 
 gcc "${CFLAGS[@]}" -c "$src/mb32.S" -o "$out/mb32.o"
 gcc "${CFLAGS[@]}" -c "$src/lib.c" -o "$out/lib.o"
-for c in pio mmio hcall devices timer smp; do
+for c in pio mmio hcall devices timer smp rt; do
   gcc "${CFLAGS[@]}" -c "$src/$c.c" -o "$out/$c.o"
   extra=()
   [ -f "$src/${c}_asm.S" ] && { gcc "${CFLAGS[@]}" -c "$src/${c}_asm.S" -o "$out/${c}_asm.o"; extra=("$out/${c}_asm.o"); }
   ld "${LDFLAGS[@]}" "$out/mb32.o" "$out/lib.o" "$out/$c.o" "${extra[@]}" -o "$out/$c.elf"
 done
 # Stand-alone assembly payloads (ELF32 Multiboot unless noted).
-for s in triple emufail; do
+for s in triple emufail first; do
   gcc "${CFLAGS[@]}" -c "$src/$s.S" -o "$out/$s.o"
   ld "${LDFLAGS[@]}" "$out/$s.o" -o "$out/$s.elf"
 done

@@ -1,5 +1,6 @@
 /* The PC devices a guest written for QEMU looks for: fw_cfg (signature, CPU count, RAM size),
- * the CMOS RTC (date), the 16550 UART (output through THR) and the boot marker port. */
+ * the CMOS RTC (date), the 16550 UART (output through THR), the boot marker port, the i8042 reset (`reboot` on the
+ * command line) and pvpanic (`panic`). */
 #include "lib.h"
 
 static char buf[256];
@@ -77,6 +78,8 @@ int main(struct mb_info *mbi)
 	p = fmt_u(p, mbi->mmap_length / 24);
 	fmt_s(p, "\n");
 	uart_puts(buf);
+	if (str_has((const char *)mbi->cmdline, "panic") && (inb(0x505) & 1))
+		outb(0x505, 1); /* pvpanic: PANICKED */
 	if (str_has((const char *)mbi->cmdline, "reboot")) {
 		while (inb(0x64) & 2)
 			;
