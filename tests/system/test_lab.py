@@ -23,26 +23,39 @@ REPORT = "uname -r; nproc; grep MemTotal /proc/meminfo"
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-# The payload guests (tests/guests/x86, Multiboot ELF32) run with --cpus 2: exit status
-# ((v<<1)|1 for a debug-exit write of v, the HC_EXIT status, 1 for a guest error) and what
-# they print, as on the host's kvm-pvm but here on kvm-amd with nested paging.
+# The payload guests (tests/guests/x86, as in test_kvm_payloads.py on the host) on kvm-amd with
+# nested paging: name -> (file, gasang run arguments, exit status, patterns in the output).
+# Exit status: (v<<1)|1 for a debug-exit write of v, the HC_EXIT status, 0 after an i8042
+# reset, 1 after a guest error. (Not here: --mem 4G, more than the outer VM's 2 GiB.)
 PAYLOADS = {
-    "pio": (67, [r"^IO\s+1000\s"]),  # exactly 1000 port writes -> 1000 IO exits
-    "mmio": (33, [r"mmio read ffffffff", r"^MMIO\s+1000\s"]),
-    "hcall": (42, [r"version=1 cpus=2 time_s=\d+ monotonic efault=14 enosys=38",
-                   r"console wrote \d+ bytes", r"boot marker: guest reached it"]),
-    "devices": (7, [r"fw_cfg sig=QEMU cpus=2 ram_mib=256 rtc_year=20\d\d",
-                    r"cmdline=/lab/devices.elf mem_upper_kib=261120"]),
-    "timer": (23, [r"timer ticks=10 elapsed_ms=\d+"]),  # host time: not bounded on a busy host
-    "smp": (25, [r"cpu 1 up in real mode", r"smp: 2 of 2 cpus up"]),
-    "long64": (29, [r"long mode ok", r"cpl3 loop done cpl=3"]),
-    "triple": (1, [r"triple fault", r"registers"]),
-    "emufail": (1, [r"emulat", r"registers"]),
+    "pio": ("pio.elf", "--stats", 67, [r"^IO\s+1000\s"]),  # 1000 port writes -> 1000 IO exits
+    "mmio": ("mmio.elf", "--stats", 33, [r"mmio read ffffffff", r"^MMIO\s+1000\s"]),
+    "hcall": ("hcall.elf", "--cpus 2", 42,
+              [r"version=1 cpus=2 time_s=\d+ monotonic efault=14 enosys=38",
+               r"console wrote \d+ bytes", r"boot marker: guest reached it"]),
+    "devices": ("devices.elf", "--cpus 2 --append foo=bar", 7,
+                [r"fw_cfg sig=QEMU cpus=2 ram_mib=256 rtc_year=20\d\d",
+                 r"cmdline=/lab/devices.elf foo=bar mem_upper_kib=261120 mmap_entries=4"]),
+    "i8042-reset": ("devices.elf", "--append reboot", 0, [r"fw_cfg sig=QEMU"]),
+    "pvpanic": ("devices.elf", "--append panic", 1,
+                [r"guest error: the guest kernel panicked \(pvpanic\)"]),
+    # host time: not bounded on a busy host
+    "timer": ("timer.elf", "--append ticks=10", 23, [r"timer ticks=10 elapsed_ms=\d+"]),
+    "smp": ("smp.elf", "--cpus 4 --stats", 25,
+            [r"cpu 1 up in real mode", r"cpu 2 up in real mode", r"cpu 3 up in real mode",
+             r"smp: 4 of 4 cpus up", r"4 vCPUs"]),
+    "long64": ("long64.elf", "--stats", 29, [r"long mode ok", r"cpl3 loop done cpl=3",
+                                             r"^IO\s+5\s"]),
+    "aout": ("aout.bin", "", 11, [r"a.out kludge kernel ok"]),
+    "pvh": ("pvh.elf", "--append 'hello pvh'", 15, [r"pvh ok memmap=4 cmdline=hello pvh"]),
+    "triple": ("triple.elf", "", 1, [r"triple fault", r"registers"]),
+    "emufail": ("emufail.elf", "", 1, [r"emulat", r"registers"]),
 }
+PAYLOAD_FILES = sorted({f for f, _, _, _ in PAYLOADS.values()})
 
 SCRIPT = "".join(
-    f"section payload-{p} stamp -t 120 -- /lab/gasang run --kernel /lab/{p}.elf --cpus 2 --stats\n"
-    for p in PAYLOADS) + f"""
+    f"section payload-{name} stamp -t 120 -- /lab/gasang run --kernel /lab/{f} {args}\n"
+    for name, (f, args, _, _) in PAYLOADS.items()) + f"""
 APPEND='{APPEND}'
 REPORT='{REPORT}'
 section qemu inner qemu-system-x86_64 -M microvm,rtc=on -accel kvm -cpu host -m 512M -smp 2 \\
@@ -65,7 +78,7 @@ def lab_run(gasang):
     payloads = lab.cache_dir() / "payloads"
     subprocess.run([str(ROOT / "tests/guests/x86/build.sh"), str(payloads)], check=True,
                    stdout=subprocess.DEVNULL)
-    r = lab.run(SCRIPT, [gasang] + [payloads / f"{p}.elf" for p in PAYLOADS])
+    r = lab.run(SCRIPT, [gasang] + [payloads / f for f in PAYLOAD_FILES])
     r.images = images
     return r
 
@@ -141,7 +154,7 @@ def test_lab_gasang_stats_table(lab_run):
 
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_lab_payload(lab_run, name):
-    status, patterns = PAYLOADS[name]
+    _, _, status, patterns = PAYLOADS[name]
     s = lab_run.section(f"payload-{name}")
     assert not s.timed_out, s.output
     assert s.exit_status == status, f"{name}: exit {s.exit_status}, wanted {status}\n{s.output}"
