@@ -45,6 +45,7 @@ script = f"APPEND='{append}'\n"
 for i in range(runs):
     for name, cmd in vmms.items():
         script += f"section {name}-{i} inner {cmd}\n"
+load0 = open("/proc/loadavg").read().split()[0]
 r = lab.run(script, [os.environ["GASANG"]], timeout=120 + runs * 2 * 300)
 if not r.kvm_ok:
     sys.exit(f"kvm-lab: no /dev/kvm in the lab:\n{r.output}")
@@ -92,7 +93,8 @@ lines.append(f"gasang/QEMU: time to /init {ratio(g['init'], q['init'])} (target 
              f"to exit {ratio(g['end'], q['end'])}, exits to userspace "
              f"{ratio(g['uexits'], q['uexits'])}, all exits {ratio(g['exits'], q['exits'])}")
 lines.append("user exits = KVM io_exits + mmio_exits until /init (outer debugfs); outer VM "
-             f"to /init {fmt(r.outer_to_init, ' s')}, lab run {r.wall:.0f} s")
+             f"to /init {fmt(r.outer_to_init, ' s')}, lab run {r.wall:.0f} s, host load average "
+             f"{load0} -> {open('/proc/loadavg').read().split()[0]}")
 print("\n".join(lines))
 for name, v in rows.items():
     for s in v["fails"]:
