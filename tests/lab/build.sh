@@ -12,8 +12,8 @@
 # the four KVM modules, the inner guest (Debian's stock linux-image-cloud-amd64 kernel and a
 # busybox initramfs whose /init runs the command given after " -- " on the kernel command line),
 # QEMU itself (the reference inner VMM) and `stamp`, which times the inner VMM's output.
-# Packages are fetched with `apt-get download` and unpacked with dpkg-deb -x (nothing is
-# installed). Everything is cached in ${GASANG_CACHE:-~/.cache/gasang}/lab; rebuilt only when
+# Packages are fetched with `apt-get download` and the files the lab needs unpacked with
+# dpkg-deb (nothing is installed). Everything is cached in ${GASANG_CACHE:-~/.cache/gasang}/lab; rebuilt only when
 # an input changes. Prints KEY=VALUE lines (OUTER_KERNEL, OUTER_INITRD, INNER_KERNEL,
 # INNER_INITRD, INNER_VERSION, OUTER_VERSION) on stdout; progress on stderr.
 set -euo pipefail
@@ -50,7 +50,7 @@ copy_elf() {
 # spend seconds of emulated CPU time decompressing).
 make_cpio() {
 	(cd "$1" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --owner=0:0 --quiet) >"$2.tmp"
+		cpio --null -o -H newc --owner=0:0 --reproducible --quiet) >"$2.tmp"
 	mv "$2.tmp" "$2"
 }
 
@@ -95,10 +95,14 @@ fi
 [ -n "$outer_pkg" ] && [ -n "$inner_pkg" ] ||
 	die "cannot resolve linux-image-amd64 / linux-image-cloud-amd64 (run apt-get update)"
 
-# fetch PKG: download and unpack once; prints the unpacked directory.
+# fetch PKG PATTERN...: download PKG and unpack the files matching the tar wildcards once (the
+# kernel and the few modules the lab uses: the whole generic package unpacks to ~400 MB);
+# prints the unpacked directory. dpkg-deb --fsys-tarfile is dpkg-deb -x restricted to those.
 fetch() {
-	local pkg=$1 dir=$lab/pkg/$1
-	if [ ! -f "$dir/.done" ]; then
+	local pkg=$1 dir=$lab/pkg/$1 done
+	shift
+	done=$dir/.done-$(echo "$*" | sha256sum | cut -c1-8)
+	if [ ! -f "$done" ]; then
 		log "fetching $pkg"
 		mkdir -p "$lab/debs"
 		rm -f "$lab/debs/${pkg}_"*.deb
@@ -106,13 +110,22 @@ fetch() {
 			die "apt-get download $pkg failed: $(cat "$lab/debs/$pkg.log")"
 		rm -rf "$dir"
 		mkdir -p "$dir"
-		dpkg-deb -x "$lab/debs/${pkg}_"*.deb "$dir"
-		touch "$dir/.done"
+		dpkg-deb --fsys-tarfile "$lab/debs/${pkg}_"*.deb |
+			tar -x -C "$dir" --wildcards --no-wildcards-match-slash "$@" 2>/dev/null || true
+		[ -n "$(ls "$dir/boot/"vmlinuz-* 2>/dev/null)" ] || die "$pkg: no kernel in the package"
+		rm -f "$lab/debs/${pkg}_"*.deb
+		touch "$done"
 	fi
 	echo "$dir"
 }
-outer_dir=$(fetch "$outer_pkg")
-inner_dir=$(fetch "$inner_pkg")
+mods='./lib/modules/*/kernel'
+outer_dir=$(fetch "$outer_pkg" './boot/vmlinuz-*' "$mods/virt/lib/irqbypass.ko*" \
+	"$mods/arch/x86/kvm/kvm.ko*" "$mods/arch/x86/kvm/kvm-amd.ko*" \
+	"$mods/drivers/crypto/ccp/ccp.ko*")
+inner_dir=$(fetch "$inner_pkg" './boot/vmlinuz-*' "$mods/drivers/virtio/*" \
+	"$mods/drivers/block/virtio_blk.ko*" "$mods/drivers/char/virtio_console.ko*" \
+	"$mods/drivers/char/hw_random/virtio-rng.ko*" "$mods/drivers/net/virtio_net.ko*" \
+	"$mods/drivers/net/net_failover.ko*" "$mods/net/core/failover.ko*")
 outer_ver=$(ls "$outer_dir/lib/modules")
 inner_ver=$(ls "$inner_dir/lib/modules")
 
