@@ -6,6 +6,9 @@
 export PATH=/bin:/sbin
 /bin/busybox mount -t proc proc /proc
 echo "@@INNER-INIT@@"
+# The kernel's own share of the time to /init (its clock starts after the VMM, firmware and
+# the kernel's self-decompression).
+echo "@@INNER-UPTIME $(/bin/busybox cut -d' ' -f1 /proc/uptime)@@"
 /bin/busybox --install -s /bin
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

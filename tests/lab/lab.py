@@ -17,7 +17,8 @@ to run() are, ELF files with their shared libraries). It has these helpers:
                           and KVM's debugfs exit counters at each mark (Section.stats)
     $GUEST_KERNEL $GUEST_INITRD $GUEST_VERSION   the inner guest (stock cloud kernel, busybox)
 
-The inner guest's /init runs the command after " -- " on its kernel command line between
+The inner guest's /init prints @@INNER-UPTIME S@@ (its kernel's uptime at /init: the kernel's
+share of the time to /init), runs the command after " -- " on its kernel command line between
 @@INNER-CMD-BEGIN@@ and @@INNER-CMD-END rc=N@@, then powers off.
 
 Command line: lab.py [--file F]... [--timeout S] SCRIPT   (prints the serial output; exit status
@@ -106,6 +107,8 @@ class Section:
         self.timed_out = "@@STAMP timeout" in output
         cmd = re.search(r"@@INNER-CMD-BEGIN@@\n(.*?)@@INNER-CMD-END rc=(\d+)@@", output, re.S)
         self.cmd_output = cmd.group(1) if cmd else None
+        up = re.search(r"^@@INNER-UPTIME ([\d.]+)@@$", output, re.M)
+        self.kernel_to_init = float(up.group(1)) if up else None
         self.cmd_rc = int(cmd.group(2)) if cmd else None
 
     @property
