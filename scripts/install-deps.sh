@@ -9,11 +9,15 @@ pkgs=(
   libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
   # tests
   libcmocka-dev python3 python3-pytest
+  # fuzzing (tests/fuzz/run.sh): clang with the libFuzzer runtime
+  clang libclang-rt-14-dev
   # guests: cross compilers, busybox, initramfs and disk tools
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
   # reference implementations for tests and benchmarks
   qemu-system-x86 qemu-system-misc qemu-user hyperfine time
+  # OCI runtime: clients that drive gasang-oci in tests, runtimes it is compared with
+  podman conmon containerd runc crun
 )
 
 missing=()

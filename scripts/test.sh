@@ -12,6 +12,9 @@ meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
 echo "== unit tests"
 meson test -C build --suite unit --print-errorlogs --num-processes 2
 
+echo "== fuzzing (bounded; GASANG_FUZZ_SECONDS per target)"
+tests/fuzz/run.sh "${GASANG_FUZZ_SECONDS:-60}"
+
 echo "== system tests"
 export GASANG="$PWD/build/src/gasang"
 export GASANG_ASAN="$PWD/build-asan/src/gasang"

@@ -19,6 +19,7 @@
 #include "boot/linux_riscv.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/uart16550.h"
+#include "devices/virtio/attach.h"
 #include "machine/machine.h"
 
 struct rv_board {
@@ -36,6 +37,7 @@ struct rv_board {
 	const struct accel_ops *core;
 	struct accel_ops ops; /* the core's ops with HSM-aware run and kick */
 	uint64_t entry, fdt_addr;
+	struct virtio_set *virtio;
 };
 
 static struct rv_board *board_of(struct machine *m)
@@ -81,7 +83,8 @@ static void board_htif_write(struct hart *h, uint64_t val)
 		chardev_write(&m->console, &c, 1);
 		return;
 	}
-	machine_request_stop(m, STOP_DEBUG_EXIT, (int)((val >> 1) & 0x7fffffff));
+	/* Exit status v >> 1; values past 255 become 255 so that a failure never wraps to 0. */
+	machine_request_stop(m, STOP_DEBUG_EXIT, (val >> 1) > 255 ? 255 : (int)(val >> 1));
 }
 
 /* Bare-metal mode: the host SBI answers S-mode ECALLs only while the program has installed
@@ -146,6 +149,8 @@ static int setup_harts(struct rv_board *b)
 		return -ENOMEM;
 	b->sbi_ready = true;
 	b->plat.sbi_call = b->elf_mode ? elf_sbi_call : sbi_call;
+	for (unsigned i = 0; b->elf_mode && i < n; i++)
+		sbi_hsm_mark_started(&b->sbi, i);
 	for (unsigned i = 0; i < n; i++) {
 		int e = hart_init(&b->harts[i], &b->plat, i);
 
@@ -260,8 +265,20 @@ static void reset_harts(struct rv_board *b)
 	}
 }
 
+/* The virtio devices the command line asks for, on the board's slots; prints its own error. */
+static int attach_virtio(struct rv_board *b)
+{
+	struct virtio_slots slots = {.base = RV_VIRTIO_BASE, .n = RV_VIRTIO_SLOTS};
+
+	for (unsigned i = 0; i < RV_VIRTIO_SLOTS; i++)
+		slots.irq[i] = riscv_virt_virtio_irq(i);
+	return virtio_attach_all(&b->m, b->m.cfg, &slots, &b->virtio);
+}
+
 static void board_free(struct rv_board *b)
 {
+	loop_stop(&b->m.loop); /* no device callbacks from here on */
+	virtio_detach_all(b->virtio);
 	machine_free(&b->m);
 	for (unsigned i = 0; i < b->nharts_init; i++)
 		hart_free(&b->harts[i]);
@@ -280,6 +297,10 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 	int e;
 
 	b->elf_mode = cfg->elf != NULL;
+	if (b->elf_mode && (cfg->kernel || cfg->initrd)) {
+		log_error("run: --elf cannot be combined with --kernel or --initrd");
+		return -EINVAL;
+	}
 	b->core = cfg->accel && !strcmp(cfg->accel, "emu-interp") ? &emu_interp_accel_ops
 								  : &emu_accel_ops;
 	b->ops = *b->core;
@@ -296,14 +317,19 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 		return e ? e : -EINVAL;
 	}
 	e = chardev_open(&m->console, console_spec(cfg));
-	if (!e)
-		e = setup_harts(b);
+	if (e) {
+		log_error("run: --console %s: %s", cfg->console, err_str(e));
+		return e;
+	}
+	e = setup_harts(b);
 	if (!e)
 		e = setup_devices(b);
 	if (e) {
 		log_error("run: cannot set up the riscv64 board: %s", err_str(e));
 		return e;
 	}
+	if ((e = attach_virtio(b)))
+		return e;
 	e = load_guest(b);
 	if (e)
 		return e;

@@ -1,0 +1,161 @@
+/* io_uring disk back end (liburing): reads, writes and flushes are queued to the kernel and
+ * complete on the event loop, which watches an eventfd registered with the ring. Discard and
+ * write-zeroes are rare and stay synchronous. */
+#include "backends/disk.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "machine/loop.h"
+
+#define URING_DEPTH 256
+
+struct disk_uring {
+	struct io_uring ring;
+	int efd;
+	struct event_loop *loop;
+	struct disk *d;
+	unsigned inflight;
+};
+
+static void reap(struct disk_uring *u)
+{
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+		struct disk_req *r = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
+		if (!r)
+			continue;
+		/* A short read or write is finished synchronously (rare: end of file, signals). */
+		if (res >= 0 && (r->op == DISK_READ || r->op == DISK_WRITE)) {
+			uint64_t want = 0;
+			for (unsigned i = 0; i < r->niov; i++)
+				want += r->iov[i].iov_len;
+			r->result = (uint64_t)res == want ? res : disk_file_exec(u->d, r);
+		} else {
+			r->result = res;
+		}
+		r->done(r);
+	}
+}
+
+static void on_ring_event(void *opaque, uint32_t events)
+{
+	struct disk_uring *u = opaque;
+	uint64_t n;
+	(void)events;
+
+	if (read(u->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	reap(u);
+}
+
+static int uring_submit(struct disk *d, struct disk_req *r)
+{
+	struct disk_uring *u = d->priv;
+	struct io_uring_sqe *sqe;
+
+	if (r->op == DISK_DISCARD || r->op == DISK_WRITE_ZEROES ||
+	    (r->op == DISK_WRITE && d->readonly)) {
+		r->result = disk_file_exec(d, r);
+		return 0;
+	}
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe) {
+		r->result = disk_file_exec(d, r); /* ring full: do it now */
+		return 0;
+	}
+	switch (r->op) {
+	case DISK_READ:
+		io_uring_prep_readv(sqe, d->fd, r->iov, r->niov, r->offset);
+		break;
+	case DISK_WRITE:
+		io_uring_prep_writev(sqe, d->fd, r->iov, r->niov, r->offset);
+		break;
+	default:
+		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, r);
+	if (io_uring_submit(&u->ring) < 0) {
+		/* The SQE stays queued and goes with the next submit; complete this one here. */
+		io_uring_sqe_set_data(sqe, NULL);
+		io_uring_prep_nop(sqe);
+		u->inflight++;
+		r->result = disk_file_exec(d, r);
+		return 0;
+	}
+	u->inflight++;
+	return 1;
+}
+
+static void uring_close(struct disk *d)
+{
+	struct disk_uring *u = d->priv;
+
+	if (!u)
+		return;
+	/* Let queued requests finish: their buffers live in guest RAM, still mapped. */
+	while (u->inflight) {
+		struct io_uring_cqe *cqe;
+		if (io_uring_wait_cqe(&u->ring, &cqe))
+			break;
+		reap(u);
+	}
+	loop_del_fd(u->loop, u->efd);
+	io_uring_queue_exit(&u->ring);
+	close(u->efd);
+	free(u);
+	d->priv = NULL;
+}
+
+static const struct disk_backend uring_backend = {
+    .name = "io_uring",
+    .submit = uring_submit,
+    .close = uring_close,
+};
+
+int disk_uring_init(struct disk *d, struct event_loop *loop)
+{
+	struct disk_uring *u = calloc(1, sizeof(*u));
+	int e;
+
+	if (!u)
+		return -ENOMEM;
+	e = io_uring_queue_init(URING_DEPTH, &u->ring, 0);
+	if (e < 0) {
+		free(u);
+		return e;
+	}
+	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (u->efd < 0) {
+		e = -errno;
+		goto fail_ring;
+	}
+	e = io_uring_register_eventfd(&u->ring, u->efd);
+	if (e < 0)
+		goto fail_efd;
+	e = loop_add_fd(loop, u->efd, EPOLLIN, on_ring_event, u);
+	if (e < 0)
+		goto fail_efd;
+	u->loop = loop;
+	u->d = d;
+	d->priv = u;
+	d->be = &uring_backend;
+	return 0;
+fail_efd:
+	close(u->efd);
+fail_ring:
+	io_uring_queue_exit(&u->ring);
+	free(u);
+	return e;
+}
