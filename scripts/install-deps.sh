@@ -15,7 +15,7 @@ pkgs=(
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
   # reference implementations for tests and benchmarks
-  qemu-system-x86 qemu-system-misc qemu-user hyperfine
+  qemu-system-x86 qemu-system-misc qemu-user hyperfine time
 )
 
 missing=()

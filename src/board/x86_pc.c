@@ -1,9 +1,222 @@
+/* The x86_64 PC-like board on KVM: RAM split around the 3-4 GiB hole, the in-kernel PIC, IOAPIC
+ * and PIT, a 16550 UART at 0x3f8 (IRQ 4), CMOS RTC, i8042 reset, isa-debug-exit, fw_cfg, the
+ * boot marker and the hypercall port, an MP table, and the kernel loaded by the matching loader.
+ * Ports and layout: docs/x86-platform.md. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accel/kvm/kvm.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "board/board.h"
+#include "boot/acpi.h"
+#include "boot/mptable.h"
+#include "boot/x86_boot.h"
+#include "devices/pc_misc.h"
+#include "devices/uart16550.h"
+#include "machine/machine.h"
+
+#define UART_PORT 0x3f8
+#define UART_IRQ  4
+
+/* fw_cfg keys (QEMU's numbering). */
+#define FW_CFG_SIGNATURE    0x00
+#define FW_CFG_ID	    0x01
+#define FW_CFG_RAM_SIZE	    0x03
+#define FW_CFG_NB_CPUS	    0x05
+#define FW_CFG_MAX_CPUS	    0x0f
+#define FW_CFG_CMDLINE_SIZE 0x14
+#define FW_CFG_CMDLINE_DATA 0x15
+#define FW_CFG_FILE_DIR	    0x19
+
+struct x86_pc {
+	struct machine m;
+	struct uart16550 uart;
+	struct rtc_cmos rtc;
+	struct fw_cfg fw_cfg;
+	struct acpi_pm acpi_pm;
+	uint8_t *kernel, *initrd;
+	size_t kernel_len, initrd_len;
+	bool have_machine;
+};
+
+static int pc_check_mem(const struct vm_config *cfg)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+
+	if (host && cfg->mem > host) {
+		log_error("--mem: %llu MiB is more than this host's %llu MiB of RAM",
+			  (unsigned long long)(cfg->mem >> 20), (unsigned long long)(host >> 20));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pc_read(const char *opt, const char *path, uint8_t **buf, size_t *len)
+{
+	int e = read_file(path, buf, len);
+
+	if (e) {
+		log_error("%s %s: %s", opt, path, err_str(e));
+		return e;
+	}
+	if (*len == 0) {
+		log_error("%s %s: file is empty", opt, path);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int pc_add_ram(struct machine *m, uint64_t size)
+{
+	uint64_t low = MIN(size, X86_PCI_HOLE);
+	int e = gmem_add_ram(&m->mem, 0, low);
+
+	if (!e && size > low)
+		e = gmem_add_ram(&m->mem, X86_4G, size - low);
+	if (e)
+		log_error("--mem: cannot allocate %llu MiB of guest RAM: %s",
+			  (unsigned long long)(size >> 20), err_str(e));
+	return e;
+}
+
+static int pc_fw_cfg(struct x86_pc *pc)
+{
+	struct machine *m = &pc->m;
+	const char *cmd = m->cfg->append ? m->cfg->append : "";
+	uint32_t id = 1, cmdlen = (uint32_t)strlen(cmd) + 1, files = 0;
+	uint64_t ram = m->cfg->mem;
+	uint16_t n = (uint16_t)m->ncpus;
+	int e = fw_cfg_init(&pc->fw_cfg, m);
+
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_SIGNATURE, "QEMU", 4);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_ID, &id, 4);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_RAM_SIZE, &ram, 8);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_NB_CPUS, &n, 2);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_MAX_CPUS, &n, 2);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_CMDLINE_SIZE, &cmdlen, 4);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_CMDLINE_DATA, cmd, cmdlen);
+	e = e ? e : fw_cfg_add(&pc->fw_cfg, FW_CFG_FILE_DIR, &files, 4);
+	return e;
+}
+
+static int pc_devices(struct x86_pc *pc)
+{
+	struct machine *m = &pc->m;
+	int e;
+
+	uart16550_init(&pc->uart, m, &m->console, UART_IRQ);
+	e = bus_register(&m->pio, UART_PORT, 8, &uart16550_ops, &pc->uart, "uart16550");
+	e = e ? e : debug_exit_init(m);
+	e = e ? e : i8042_init(m);
+	e = e ? e : boot_mark_init(m);
+	e = e ? e : pvpanic_init(m);
+	e = e ? e : rtc_cmos_init(&pc->rtc, m);
+	e = e ? e : pc_fw_cfg(pc);
+	e = e ? e : acpi_pm_init(&pc->acpi_pm, m);
+	if (e)
+		log_error("x86 board: cannot register devices: %s", err_str(e));
+	else
+		kvm_set_hypercall(m, HYPERCALL_PORT, hypercall_handle);
+	return e;
+}
+
+static int pc_load(struct x86_pc *pc)
+{
+	const struct vm_config *cfg = pc->m.cfg;
+	struct x86_load ld = {
+	    .m = &pc->m,
+	    .kernel_path = cfg->kernel,
+	    .kernel = pc->kernel,
+	    .kernel_len = pc->kernel_len,
+	    .initrd = pc->initrd,
+	    .initrd_len = pc->initrd_len,
+	    .append = cfg->append,
+	};
+	int e = x86_load_kernel(&ld);
+
+	if (e) {
+		log_error("--kernel %s: %s", cfg->kernel, ld.err);
+		return e;
+	}
+	e = mptable_write(&pc->m, X86_MPTABLE_ADDR);
+	e = e ? e : acpi_write(&pc->m);
+	if (e) {
+		log_error("x86 board: cannot write the MP and ACPI tables: %s", err_str(e));
+		return e;
+	}
+	kvm_set_entry(&pc->m, &ld.entry);
+	return 0;
+}
+
+static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
+{
+	struct machine *m = &pc->m;
+	int e;
+
+	if (cfg->console && !strcmp(cfg->console, "virtio")) {
+		log_error("--console virtio: not available on the x86 board yet");
+		return -ENOTSUP;
+	}
+	e = pc_check_mem(cfg);
+	e = e ? e : pc_read("--kernel", cfg->kernel, &pc->kernel, &pc->kernel_len);
+	if (!e && cfg->initrd)
+		e = pc_read("--initrd", cfg->initrd, &pc->initrd, &pc->initrd_len);
+	if (e)
+		return e;
+	e = machine_init(m, cfg, &kvm_accel_ops);
+	pc->have_machine = true;
+	if (e) {
+		log_error("x86 board: cannot create the machine: %s", err_str(e));
+		return e;
+	}
+	e = pc_add_ram(m, cfg->mem);
+	if (e)
+		return e;
+	e = chardev_open(&m->console, cfg->console);
+	if (e) {
+		log_error("--console %s: %s", cfg->console, err_str(e));
+		return e;
+	}
+	e = m->accel->init(m);
+	if (e)
+		return e;
+	m->irq_set = kvm_irq_line;
+	m->irq_opaque = m;
+	e = pc_devices(pc);
+	e = e ? e : pc_load(pc);
+	for (unsigned i = 0; !e && i < m->ncpus; i++)
+		e = m->accel->vcpu_init(&m->vcpus[i]);
+	return e;
+}
 
 int board_x86_run(const struct vm_config *cfg)
 {
-	(void)cfg;
-	log_error("run: the x86_64 board is not built yet");
-	return -1;
+	struct x86_pc *pc = calloc(1, sizeof(*pc));
+	int status = -1;
+
+	if (!pc) {
+		log_error("x86 board: out of memory");
+		return -1;
+	}
+	if (pc_setup(pc, cfg) == 0) {
+		if (!kvm_host_has_hw_virt())
+			log_warn("this host has no VT-x/AMD-V (no vmx/svm in /proc/cpuinfo): full "
+				 "operating systems will be slow or fail on its /dev/kvm");
+		status = machine_run(&pc->m);
+		if (status < 0) {
+			log_error("run: %s", err_str(status));
+			status = -1;
+		}
+	}
+	if (pc->have_machine)
+		machine_free(&pc->m);
+	fw_cfg_free(&pc->fw_cfg);
+	free(pc->kernel);
+	free(pc->initrd);
+	free(pc);
+	return status;
 }

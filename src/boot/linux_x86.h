@@ -1,0 +1,39 @@
+/* Offsets into the Linux x86 zero page (struct boot_params) and its setup header, from the
+ * boot protocol (Documentation/arch/x86/boot.rst, zero-page.rst). */
+#ifndef GASANG_BOOT_LINUX_X86_H
+#define GASANG_BOOT_LINUX_X86_H
+
+#define BP_SIZE		   4096
+#define BP_ACPI_RSDP_ADDR  0x070
+#define BP_EXT_RAMDISK_IMG 0x0c0
+#define BP_E820_ENTRIES	   0x1e8
+#define BP_SETUP_SECTS	   0x1f1
+#define BP_SYSSIZE	   0x1f4
+#define BP_VID_MODE	   0x1fa
+#define BP_BOOT_FLAG	   0x1fe
+#define BP_HEADER	   0x202
+#define BP_VERSION	   0x206
+#define BP_TYPE_OF_LOADER  0x210
+#define BP_LOADFLAGS	   0x211
+#define BP_CODE32_START	   0x214
+#define BP_RAMDISK_IMAGE   0x218
+#define BP_RAMDISK_SIZE	   0x21c
+#define BP_HEAP_END_PTR	   0x224
+#define BP_CMD_LINE_PTR	   0x228
+#define BP_INITRD_ADDR_MAX 0x22c
+#define BP_KERNEL_ALIGN	   0x230
+#define BP_XLOADFLAGS	   0x236
+#define BP_CMDLINE_SIZE	   0x238
+#define BP_PREF_ADDRESS	   0x258
+#define BP_INIT_SIZE	   0x260
+#define BP_HDR_END	   0x268 /* end of the 2.15 setup header */
+#define BP_HDR_MIN_LEN	   0x268
+#define BP_E820_TABLE	   0x2d0
+
+#define BP_HDR_MAGIC  0x53726448u /* "HdrS" */
+#define LOADED_HIGH   0x01
+#define KEEP_SEGMENTS 0x40
+#define CAN_USE_HEAP  0x80
+#define XLF_KERNEL_64 0x01
+
+#endif
