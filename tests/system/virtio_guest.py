@@ -19,9 +19,16 @@ def guests_dir():
     pytest.skip("*** no prebuilt riscv64 guest (set GASANG_GUESTS): virtio guest tests SKIPPED ***")
 
 
-def kernel_has(option):
-    cfg = guests_dir() / "riscv64" / "kernel.config"
-    return cfg.exists() and f"{option}=y" in cfg.read_text()
+def kernel_with(option):
+    """A riscv64 kernel Image built with option=y, or None: the prebuilt one, else one built by
+    guests/riscv64/build-kernel.sh into the cache (its .config is kept in linux-src)."""
+    cache = pathlib.Path(os.environ.get("GASANG_CACHE", pathlib.Path.home() / ".cache/gasang"))
+    for image, config in ((guests_dir() / "riscv64" / "Image",
+                           guests_dir() / "riscv64" / "kernel.config"),
+                          (cache / "riscv64" / "Image", cache / "riscv64" / "linux-src" / ".config")):
+        if image.exists() and config.exists() and f"{option}=y" in config.read_text():
+            return image
+    return None
 
 
 def _cpio_entry(name, mode, data=b"", ino=[1000]):
@@ -68,10 +75,11 @@ def make_initramfs(path, script, files=None):
 class Guest:
     """A running gasang with a riscv64 Linux guest; output collected from stdout."""
 
-    def __init__(self, gasang, tmp_path, script, args=(), files=None, append="console=ttyS0"):
+    def __init__(self, gasang, tmp_path, script, args=(), files=None, append="console=ttyS0",
+                 kernel=None):
         initrd = make_initramfs(tmp_path / "initrd.cpio", script, files)
         self.cmd = [gasang, "run", "--arch", "riscv64", "--mem", "256M",
-                    "--kernel", str(guests_dir() / "riscv64" / "Image"),
+                    "--kernel", str(kernel or guests_dir() / "riscv64" / "Image"),
                     "--initrd", str(initrd), "--append", f"{append} panic=-1 quiet",
                     *map(str, args)]
         self.out = b""
