@@ -152,8 +152,8 @@ static void test_indirect_unaligned_table(void **state)
 {
 	struct fx *f = *state;
 	struct vring_desc t[2] = {
-		{.addr = BUF, .len = 16, .flags = VRING_DESC_F_NEXT, .next = 1},
-		{.addr = BUF + 0x100, .len = 1, .flags = VRING_DESC_F_WRITE},
+	    {.addr = BUF, .len = 16, .flags = VRING_DESC_F_NEXT, .next = 1},
+	    {.addr = BUF + 0x100, .len = 1, .flags = VRING_DESC_F_WRITE},
 	};
 	/* An 8-byte aligned table, as Linux's kmalloc can return for small allocations. */
 	assert_int_equal(gmem_write(&f->mem, BUF + 0x1008, t, sizeof(t)), 0);
@@ -483,6 +483,7 @@ int main(void)
 	    T(test_empty),
 	    T(test_simple_chain),
 	    T(test_indirect),
+	    T(test_indirect_unaligned_table),
 	    T(test_wraparound_normal),
 	    T(test_loop),
 	    T(test_self_loop),
