@@ -119,7 +119,8 @@ void virtio_queue_done(struct virtio_dev *d, unsigned q)
 
 void virtio_dev_free(struct virtio_dev *d)
 {
+	/* The device's free releases the memory d lives in: the lock goes first. */
+	pthread_mutex_destroy(&d->lock);
 	if (d->ops && d->ops->free)
 		d->ops->free(d);
-	pthread_mutex_destroy(&d->lock);
 }
