@@ -20,14 +20,14 @@ def guests_dir():
 
 
 def kernel_with(option):
-    """A riscv64 kernel Image built with option=y, or None: the prebuilt one, else one built by
-    guests/riscv64/build-kernel.sh into the cache (its .config is kept in linux-src)."""
+    """A riscv64 kernel Image built with option=y, or None: the prebuilt one, else one that
+    guests/riscv64/build-kernel.sh built into the cache (config kept in linux-src/.config), or
+    a kernel placed in $GASANG_CACHE/riscv64-vsock/ (Image + kernel.config)."""
     cache = pathlib.Path(os.environ.get("GASANG_CACHE", pathlib.Path.home() / ".cache/gasang"))
-    for image, config in ((guests_dir() / "riscv64" / "Image",
-                           guests_dir() / "riscv64" / "kernel.config"),
-                          (cache / "riscv64" / "Image", cache / "riscv64" / "linux-src" / ".config")):
-        if image.exists() and config.exists() and f"{option}=y" in config.read_text():
-            return image
+    for d in (guests_dir() / "riscv64", cache / "riscv64", cache / "riscv64-vsock"):
+        for config in (d / "kernel.config", d / "linux-src" / ".config"):
+            if (d / "Image").exists() and config.exists() and f"{option}=y" in config.read_text():
+                return d / "Image"
     return None
 
 
