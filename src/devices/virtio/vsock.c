@@ -541,6 +541,19 @@ static const struct virtio_dev_ops vsock_ops = {
     .free = vsock_free,
 };
 
+/* True when nobody listens on the socket file (connect refused). */
+static bool stale(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool r;
+
+	if (fd < 0)
+		return false;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) && errno == ECONNREFUSED;
+	close(fd);
+	return r;
+}
+
 static int listen_uds(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -552,7 +565,18 @@ static int listen_uds(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = -errno;
+		/* A socket file left behind by a gasang that was killed: take it over. */
+		if (e == -EADDRINUSE && stale(&sa) && unlink(path) == 0 &&
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			e = 0;
+		if (e) {
+			close(fd);
+			return e;
+		}
+	}
+	if (listen(fd, 64)) {
 		e = -errno;
 		close(fd);
 		return e;
