@@ -33,6 +33,9 @@ struct accel_ops {
 	int (*ioeventfd)(struct machine *m, uint64_t addr, unsigned len, bool pio, bool datamatch,
 			 uint64_t data, int fd);
 	int (*irqfd)(struct machine *m, unsigned gsi, int fd);
+	/* msi: delivers one message-signalled interrupt (address/data as a PCI device writes
+	 * them, e.g. from an MSI-X table entry). Optional. */
+	int (*msi)(struct machine *m, uint64_t addr, uint32_t data);
 };
 
 #endif

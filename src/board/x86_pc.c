@@ -15,6 +15,7 @@
 #include "boot/mptable.h"
 #include "boot/x86_boot.h"
 #include "devices/pc_misc.h"
+#include "devices/pci/host.h"
 #include "devices/uart16550.h"
 #include "devices/virtio/attach.h"
 #include "machine/machine.h"
@@ -42,6 +43,7 @@ struct x86_pc {
 	size_t kernel_len, initrd_len;
 	bool have_machine;
 	struct virtio_set *virtio;
+	struct pci_host pci;
 	char *append; /* the user's command line plus virtio_mmio.device= for each device */
 };
 
@@ -50,6 +52,14 @@ struct x86_pc {
  * virtio_mmio.device= on its command line. */
 #define VIRTIO_MMIO_BASE 0xd0000000ULL
 static const unsigned virtio_irqs[] = {5, 6, 7, 10, 11, 12, 14, 15};
+
+/* virtio-pci (the default): a PCI host bridge on ports 0xCF8/0xCFC with the devices' BARs in
+ * a 256 MiB window from 0xe0000000 (below the IOAPIC and LAPIC, above the virtio-mmio slots).
+ * The board's ACPI tables describe no PCI root, so the guest is told pci=noacpi: Linux then
+ * probes configuration mechanism #1 and scans bus 0 itself (docs/virtio-pci.md). */
+#define PCI_MMIO_BASE 0xe0000000ULL
+#define PCI_MMIO_SIZE 0x10000000ULL
+#define PCI_APPEND    " pci=noacpi"
 
 static int pc_check_mem(const struct vm_config *cfg)
 {
@@ -117,11 +127,20 @@ static int pc_virtio(struct x86_pc *pc)
 {
 	struct virtio_slots slots = {.base = VIRTIO_MMIO_BASE, .n = ARRAY_SIZE(virtio_irqs)};
 	const char *append = pc->m.cfg->append ? pc->m.cfg->append : "";
-	size_t len = strlen(append) + 64 * ARRAY_SIZE(virtio_irqs) + 1;
+	size_t len = strlen(append) + 64 * ARRAY_SIZE(virtio_irqs) + sizeof(PCI_APPEND);
+	bool pci = !pc->m.cfg->virtio_transport || strcmp(pc->m.cfg->virtio_transport, "mmio");
 	int e;
 
 	for (unsigned i = 0; i < slots.n; i++)
 		slots.irq[i] = virtio_irqs[i];
+	if (pci) {
+		e = pci_host_init(&pc->pci, &pc->m, PCI_MMIO_BASE, PCI_MMIO_SIZE);
+		if (e) {
+			log_error("x86 board: cannot register the PCI host: %s", err_str(e));
+			return e;
+		}
+		slots.pci = &pc->pci;
+	}
 	e = virtio_attach_all(&pc->m, pc->m.cfg, &slots, &pc->virtio);
 	if (e)
 		return e;
@@ -131,6 +150,8 @@ static int pc_virtio(struct x86_pc *pc)
 		return -ENOMEM;
 	}
 	strcpy(pc->append, append);
+	if (pci)
+		strcat(pc->append, PCI_APPEND);
 	return virtio_mmio_cmdline(pc->virtio, pc->append, len);
 }
 

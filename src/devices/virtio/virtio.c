@@ -113,7 +113,11 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 
 void virtio_queue_done(struct virtio_dev *d, unsigned q)
 {
-	if (virtq_should_notify(&d->vq[q]) && d->raise)
+	if (!virtq_should_notify(&d->vq[q]))
+		return;
+	if (d->raise_queue)
+		d->raise_queue(d, q);
+	else if (d->raise)
 		d->raise(d, VIRTIO_ISR_USED);
 }
 
