@@ -54,12 +54,11 @@ struct x86_pc {
 static const unsigned virtio_irqs[] = {5, 6, 7, 10, 11, 12, 14, 15};
 
 /* virtio-pci (the default): a PCI host bridge on ports 0xCF8/0xCFC with the devices' BARs in
- * a 256 MiB window from 0xe0000000 (below the IOAPIC and LAPIC, above the virtio-mmio slots).
- * The board's ACPI tables describe no PCI root, so the guest is told pci=noacpi: Linux then
- * probes configuration mechanism #1 and scans bus 0 itself (docs/virtio-pci.md). */
+ * a 256 MiB window from 0xe0000000 (below the IOAPIC and LAPIC, above the virtio-mmio slots),
+ * described to ACPI kernels as \_SB.PCI0 in the DSDT (boot/acpi.c); kernels without ACPI
+ * probe configuration mechanism #1 and scan bus 0 themselves (docs/virtio-pci.md). */
 #define PCI_MMIO_BASE 0xe0000000ULL
 #define PCI_MMIO_SIZE 0x10000000ULL
-#define PCI_APPEND    " pci=noacpi"
 
 static int pc_check_mem(const struct vm_config *cfg)
 {
@@ -127,7 +126,7 @@ static int pc_virtio(struct x86_pc *pc)
 {
 	struct virtio_slots slots = {.base = VIRTIO_MMIO_BASE, .n = ARRAY_SIZE(virtio_irqs)};
 	const char *append = pc->m.cfg->append ? pc->m.cfg->append : "";
-	size_t len = strlen(append) + 64 * ARRAY_SIZE(virtio_irqs) + sizeof(PCI_APPEND);
+	size_t len = strlen(append) + 64 * ARRAY_SIZE(virtio_irqs) + 2;
 	bool pci = !pc->m.cfg->virtio_transport || strcmp(pc->m.cfg->virtio_transport, "mmio");
 	int e;
 
@@ -149,10 +148,18 @@ static int pc_virtio(struct x86_pc *pc)
 		log_error("x86 board: out of memory");
 		return -ENOMEM;
 	}
-	strcpy(pc->append, append);
-	if (pci)
-		strcat(pc->append, PCI_APPEND);
-	return virtio_mmio_cmdline(pc->virtio, pc->append, len);
+	/* The board's parameters go first: Linux hands everything after " -- " to init. */
+	pc->append[0] = 0;
+	e = virtio_mmio_cmdline(pc->virtio, pc->append, len);
+	if (e)
+		return e;
+	if (pc->append[0] && append[0])
+		strcat(pc->append, " ");
+	strcat(pc->append, append);
+	/* No leading blank: the command line some payloads print stays what the user gave. */
+	memmove(pc->append, pc->append + (pc->append[0] == ' '),
+		strlen(pc->append + (pc->append[0] == ' ')) + 1);
+	return 0;
 }
 
 static int pc_devices(struct x86_pc *pc)
