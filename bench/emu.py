@@ -13,6 +13,7 @@ import io
 import os
 import pathlib
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -71,6 +72,13 @@ def main():
     kernel = script("guests/riscv64/build-kernel.sh")
     base = script("guests/riscv64/build-initramfs.sh")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="gasang-bench-"))
+    try:
+        run_all(args, kernel, base, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_all(args, kernel, base, tmp):
     src = ROOT / "bench/cpubench.c"
     flags = ["-O2", "-ffp-contract=off", "-static"]
     subprocess.run(["gcc", *flags, "-o", tmp / "native", src], check=True)

@@ -51,25 +51,23 @@ def vmm_cmd(vmm, gasang, kernel, append):
 
 def main():
     gasang, payloads, runs, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    res = {}
-    for vmm in ("gasang", "qemu"):
-        boot, total, rss, pio, mmio = [], [], [], [], []
-        for _ in range(runs):
+    samples = {vmm: dict(boot=[], exit=[], rss=[], pio=[], mmio=[]) for vmm in ("gasang", "qemu")}
+    # Interleaved, so that both VMMs see the same background load.
+    for _ in range(runs):
+        for vmm, d in samples.items():
             marks, t_exit, st, maxrss = run(vmm_cmd(vmm, gasang, f"{payloads}/first.elf", ""))
             if st != 65:
                 sys.exit(f"{vmm}: first.elf exited {st}")
-            boot.append(first(marks, b"!"))
-            total.append(t_exit)
-            rss.append(maxrss)
+            d["boot"].append(first(marks, b"!"))
+            d["exit"].append(t_exit)
+            d["rss"].append(maxrss)
             marks, t_exit, st, _ = run(vmm_cmd(vmm, gasang, f"{payloads}/rt.elf", f"n={n}"))
             if st != 65:
                 sys.exit(f"{vmm}: rt.elf exited {st}")
             a, b, c = first(marks, b"A"), first(marks, b"B"), first(marks, b"C")
-            pio.append((b - a) / n)
-            mmio.append((c - b) / n)
-        res[vmm] = dict(boot=statistics.median(boot), exit=statistics.median(total),
-                        pio=statistics.median(pio), mmio=statistics.median(mmio),
-                        rss=statistics.median(rss))
+            d["pio"].append((b - a) / n)
+            d["mmio"].append((c - b) / n)
+    res = {vmm: {k: statistics.median(v) for k, v in d.items()} for vmm, d in samples.items()}
     g, q = res["gasang"], res["qemu"]
     print(f"{'metric':36} {'gasang':>12} {'qemu':>12} {'gasang/qemu':>12}")
     for key, name, scale, unit in (("boot", "launch to first instruction", 1e3, "ms"),

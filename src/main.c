@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "boot a virtual machine (KVM or the software RISC-V engine)"},
+	{"exec", cmd_exec, "run a static riscv64 Linux program on this host (process VM)"},
+	{"oci", cmd_oci, "OCI container runtime with runc's command line (also: gasang-oci)"},
 };
 
 static void usage(FILE *f)
@@ -31,7 +33,8 @@ int main(int argc, char **argv)
 	launch_time_init();
 	signal(SIGPIPE, SIG_IGN);
 	prog = prog ? prog + 1 : argv[0];
-	(void)prog;
+	if (!strcmp(prog, "gasang-oci"))
+		return cmd_oci(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

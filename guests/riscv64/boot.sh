@@ -10,5 +10,6 @@ gasang=${GASANG:-$root/build/src/gasang}
 [ -x "$gasang" ] || "$root/scripts/build.sh"
 kernel=$("$here/build-kernel.sh")
 initrd=$("$here/build-initramfs.sh")
+echo "gasang: booting riscv64 Linux on the software engine (Ctrl-A x quits)" >&2
 exec "$gasang" run --arch riscv64 --kernel "$kernel" --initrd "$initrd" --mem 256M \
 	--append "console=ttyS0 quiet ${GASANG_APPEND:-}" "$@"

@@ -16,7 +16,7 @@ initrd="$cache/initramfs.cpio.gz"
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
-if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ] && [ "$initrd" -nt "$here/build.sh" ]; then
+if [ $force = 0 ] && [ -s "$kernel" ] && [ -s "$initrd" ] && [ "$initrd" -nt "$here/init" ] && [ "$initrd" -nt "$here/build.sh" ] && [ "$initrd" -nt "$here/bootmark.S" ]; then
   echo "KERNEL=$kernel"
   echo "INITRD=$initrd"
   exit 0
@@ -56,6 +56,7 @@ root="$work/root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/modules}
 cp "$bb" "$root/bin/busybox"
 cp "$here/init" "$root/init"
+gcc -nostdlib -static -o "$root/bin/gasang-bootmark" "$here/bootmark.S"
 chmod 755 "$root/init" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 # Virtio modules (and pvpanic, so a guest panic ends gasang non-zero) in dependency order (the .deb ships no modules.dep).

@@ -83,7 +83,8 @@ static void board_htif_write(struct hart *h, uint64_t val)
 		chardev_write(&m->console, &c, 1);
 		return;
 	}
-	machine_request_stop(m, STOP_DEBUG_EXIT, (int)((val >> 1) & 0x7fffffff));
+	/* Exit status v >> 1; values past 255 become 255 so that a failure never wraps to 0. */
+	machine_request_stop(m, STOP_DEBUG_EXIT, (val >> 1) > 255 ? 255 : (int)(val >> 1));
 }
 
 /* Bare-metal mode: the host SBI answers S-mode ECALLs only while the program has installed
@@ -148,6 +149,8 @@ static int setup_harts(struct rv_board *b)
 		return -ENOMEM;
 	b->sbi_ready = true;
 	b->plat.sbi_call = b->elf_mode ? elf_sbi_call : sbi_call;
+	for (unsigned i = 0; b->elf_mode && i < n; i++)
+		sbi_hsm_mark_started(&b->sbi, i);
 	for (unsigned i = 0; i < n; i++) {
 		int e = hart_init(&b->harts[i], &b->plat, i);
 
@@ -294,6 +297,10 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 	int e;
 
 	b->elf_mode = cfg->elf != NULL;
+	if (b->elf_mode && (cfg->kernel || cfg->initrd)) {
+		log_error("run: --elf cannot be combined with --kernel or --initrd");
+		return -EINVAL;
+	}
 	b->core = cfg->accel && !strcmp(cfg->accel, "emu-interp") ? &emu_interp_accel_ops
 								  : &emu_accel_ops;
 	b->ops = *b->core;
@@ -310,8 +317,11 @@ static int board_setup(struct rv_board *b, const struct vm_config *cfg)
 		return e ? e : -EINVAL;
 	}
 	e = chardev_open(&m->console, console_spec(cfg));
-	if (!e)
-		e = setup_harts(b);
+	if (e) {
+		log_error("run: --console %s: %s", cfg->console, err_str(e));
+		return e;
+	}
+	e = setup_harts(b);
 	if (!e)
 		e = setup_devices(b);
 	if (e) {

@@ -130,17 +130,17 @@ void stats_print(const struct stats_table *t, const char *title, FILE *f)
 	}
 	qsort(rows, n, sizeof(rows[0]), cmp_count);
 	fprintf(f, "%s\n", title);
-	fprintf(f, "%-24s %12s %12s %10s %10s\n", "reason", "count", "total_ms", "mean_us",
+	fprintf(f, "%-32s %12s %12s %10s %10s\n", "reason", "count", "total_ms", "mean_us",
 		"p99_us");
 	for (unsigned i = 0; i < n; i++) {
 		const struct stat_entry *e = rows[i];
-		fprintf(f, "%-24s %12llu %12.3f %10.3f %10.3f\n", e->name,
+		fprintf(f, "%-32s %12llu %12.3f %10.3f %10.3f\n", e->name,
 			(unsigned long long)e->count, (double)e->total_ns / 1e6,
 			(double)e->total_ns / (double)e->count / 1e3,
 			(double)stats_quantile(e, 0.99) / 1e3);
 		total += e->count;
 		total_ns += e->total_ns;
 	}
-	fprintf(f, "%-24s %12llu %12.3f\n", "total", (unsigned long long)total,
+	fprintf(f, "%-32s %12llu %12.3f\n", "total", (unsigned long long)total,
 		(double)total_ns / 1e6);
 }

@@ -1,5 +1,6 @@
 """The default riscv64 Linux guest on the software engine: boots to /init, runs busybox
 commands given on the kernel command line, and powers off with status 0."""
+import base64
 import os
 import re
 import select
@@ -101,3 +102,13 @@ def test_sbi_console_and_earlycon():
     assert r.returncode == 0, r.stderr
     assert "earlycon: sbi0" in r.stdout
     assert re.search(r"^sbi:legacy\.console_putchar\s+\d{3,}", r.stderr, re.M)
+
+
+def test_init_command_forms():
+    # gasang.run64 carries any command (here with double quotes), base64-encoded.
+    cmd = 'echo "run64: $((6*7))"'
+    r = run_gasang("run", "--arch", "riscv64", "--kernel", kernel(), "--initrd", initramfs(),
+                   "--append", "console=ttyS0 quiet gasang.run64=" +
+                   base64.b64encode(cmd.encode()).decode(), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "run64: 42" in r.stdout and end_status(r.stdout) == 0

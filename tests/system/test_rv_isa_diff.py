@@ -2,7 +2,8 @@
 program (tests/guests/riscv/isa_diff) runs on `gasang --elf` and on `qemu-system-riscv64 -M virt
 -bios none`; both print one hash per instruction group (ALU/M, loads/stores, AMO/LR/SC, F/D in
 every rounding mode with fflags, trap causes and tval, Sv39 paging with A/D bits and faults,
-CSRs). Every line must be equal."""
+CSRs, delegation of exceptions and interrupts to S-mode with SRET to U-mode). Every line must
+be equal."""
 import shutil
 import subprocess
 
@@ -11,7 +12,7 @@ import pytest
 from conftest import ROOT, run_gasang
 
 SRC = ROOT / "tests" / "guests" / "riscv" / "isa_diff"
-GROUPS = ["alu", "mem", "amo", "fp", "traps", "paging", "csr"]
+GROUPS = ["alu", "mem", "amo", "fp", "traps", "paging", "csr", "deleg"]
 
 
 @pytest.fixture(scope="module")

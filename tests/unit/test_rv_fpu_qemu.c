@@ -116,22 +116,26 @@ int main(int argc, char **argv)
 		h.x[10] = 0x5555;
 		h.x[11] = x11;
 		h.frm = frm;
-		h.fflags = 0;
+		/* Every other vector starts from some sticky flags already set (fflags accumulates:
+		 * the result must be those | the reference's), which exercises the host path's
+		 * shortcut of not clearing MXCSR flags that fflags already holds. */
+		uint32_t pre = n & 1 ? (uint32_t)(n * 0x9e3779b1u >> 27) : 0;
+		h.fflags = pre;
 		h.pc = RAM_BASE;
 		n++;
 		bool ok = fpu_exec(&h, insn);
 		uint64_t want = int_dest(insn) ? x10 : f0;
 		uint64_t got = int_dest(insn) ? h.x[10] : h.f[0];
-		if (ok && got == want && h.fflags == fl)
+		if (ok && got == want && h.fflags == (pre | fl))
 			continue;
 		if (bad++ < 30)
 			fprintf(stderr,
-				"MISMATCH %-13s insn %08x rm %u frm %u a %016" PRIx64
+				"MISMATCH %-13s insn %08x rm %u frm %u pre %02x a %016" PRIx64
 				" b %016" PRIx64 " c %016" PRIx64 " x %016" PRIx64
 				": qemu %016" PRIx64 "/%02" PRIx64 ", gasang %016" PRIx64
 				"/%02x%s\n",
-				insn_name(insn), insn, (insn >> 12) & 7, frm, f1, f2, f3, x11, want,
-				fl, got, h.fflags, ok ? "" : " (trapped)");
+				insn_name(insn), insn, (insn >> 12) & 7, frm, pre, f1, f2, f3, x11,
+				want, fl, got, h.fflags, ok ? "" : " (trapped)");
 	}
 	int st = pclose(in);
 	hart_free(&h);

@@ -217,6 +217,29 @@ static void test_sv48(void **state)
 	expect_fault(EXC_LOAD_PAGE_FAULT, 1ULL << 47);
 }
 
+static void test_tlb_contexts(void **state)
+{
+	(void)state;
+	/* Entries filled with SUM = 1 must not serve S-mode after SUM is cleared, and entries
+	 * filled in U-mode must not serve S-mode: no SFENCE.VMA between these accesses. */
+	t->h.x[1] = 0x12000; /* U page */
+	t->h.x[4] = 1ULL << 18;
+	RUNV(4, CSRRS(0, 0x100, 4), LD(2, 1, 0), CSRRC(0, 0x100, 4), LD(3, 1, 0));
+	expect_fault(EXC_LOAD_PAGE_FAULT, 0x12000);
+	assert_int_equal(t->h.sepc, 12);
+	/* U-mode fills its entry, ECALLs into S (delegated), S touches the same page. */
+	rvt_code(t, RAM_BASE, (const uint32_t[]){LD(2, 1, 0), ECALL}, 2);
+	rvt_code(t, RAM_BASE + STRAP, (const uint32_t[]){LD(3, 1, 0)}, 1);
+	t->h.priv = PRV_U;
+	hart_flush_tlb(&t->h);
+	t->h.pc = 0x15000; /* the U alias of the code page */
+	t->h.stvec = STRAP;
+	hart_step(&t->h, 3);
+	assert_int_equal(t->h.scause, EXC_LOAD_PAGE_FAULT);
+	assert_int_equal(t->h.stval, 0x12000);
+	assert_int_equal(t->h.sepc, STRAP);
+}
+
 static void test_mprv(void **state)
 {
 	(void)state;
@@ -239,6 +262,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sfence_and_satp_warl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sv48, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mprv, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tlb_contexts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,39 @@ static void test_wfi_wakes_on_irq_from_thread(void **state)
 	assert_int_equal(t->h.mepc, RAM_BASE + 4);
 }
 
+static void *remote_flush(void *arg)
+{
+	struct hart *h = arg;
+
+	usleep(10000);
+	hart_remote_flush(h);
+	while (__atomic_load_n(&h->flush_pending, __ATOMIC_ACQUIRE))
+		usleep(100);
+	return NULL;
+}
+
+static void test_kick_and_remote_flush(void **state)
+{
+	pthread_t th;
+	(void)state;
+	/* A hart spinning in a loop: a remote flush request is served within the loop, and a
+	 * kick makes hart_step() return early. */
+	rvt_code(t, RAM_BASE, (const uint32_t[]){JAL(0, 0)}, 1);
+	t->h.pc = RAM_BASE;
+	assert_int_equal(pthread_create(&th, NULL, remote_flush, &t->h), 0);
+	uint64_t t0 = now_ns(), ran;
+	bool early = false;
+	/* The kick that comes with the request makes one hart_step() return early. */
+	while (now_ns() - t0 < 2000000000ULL && !early) {
+		ran = hart_step(&t->h, 100000);
+		early = ran < 100000;
+	}
+	assert_true(early);
+	hart_step(&t->h, 10); /* the next check point serves the flush */
+	pthread_join(th, NULL);
+	assert_int_equal(t->h.flush_pending, 0);
+}
+
 static struct hart *sbi_seen;
 
 static bool fake_sbi(struct hart *h)
@@ -154,6 +187,11 @@ static void test_host_sbi(void **state)
 	assert_int_equal(t->h.medeleg, 0);
 	assert_int_equal(t->h.mideleg, 0);
 	assert_int_equal(t->h.menvcfg, 0);
+	/* ... until the host answers an S-mode ECALL as firmware: then its timer drives STIP. */
+	t->h.priv = PRV_S;
+	RUN(t, 1, ECALL);
+	assert_int_equal(t->h.pc, RAM_BASE + 4);
+	assert_true(t->h.mip & (1U << IRQ_S_TIMER));
 	hart_reset(&t->h, PRV_S, RAM_BASE);
 	/* Firmware-like defaults in host-SBI mode. */
 	assert_true(t->h.mideleg & (1U << IRQ_S_TIMER));
@@ -183,6 +221,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_wfi_sleeps_until_timer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wfi_wakes_on_irq_from_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_sbi, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kick_and_remote_flush, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

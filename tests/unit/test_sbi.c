@@ -165,6 +165,27 @@ static void test_ipi_and_rfence(void **state)
 	assert_int_equal(call(h0, SBI_EXT_RFENCE, 2, 1, 7, 0, NULL), SBI_ERR_INVALID_PARAM);
 }
 
+static void test_legacy_ipi_mask_pointer(void **state)
+{
+	struct fx *f = *state;
+	struct hart *h0 = &f->h[0], *h1 = &f->h[1];
+	uint64_t mask = 2;
+
+	/* satp = 0: the pointer is a physical address in RAM. */
+	assert_int_equal(gmem_write(&f->m.mem, RAM + 0x300, &mask, 8), 0);
+	h0->pc = RAM + 0x40;
+	assert_int_equal(call(h0, SBI_EXT_LEGACY_SEND_IPI, 0, RAM + 0x300, 0, 0, NULL), 0);
+	assert_true(h1->mip & (1u << IRQ_S_SOFT));
+	assert_false(h0->mip & (1u << IRQ_S_SOFT));
+	/* A pointer outside RAM: the load fault goes to the guest (stvec), a0 untouched. */
+	h0->stvec = RAM + 0x800;
+	call(h0, SBI_EXT_LEGACY_SEND_IPI, 0, 0x1000, 0, 0, NULL);
+	assert_int_equal(h0->pc, RAM + 0x800);
+	assert_int_equal(h0->scause, EXC_LOAD_ACCESS);
+	assert_int_equal(h0->sepc, RAM + 0x40);
+	assert_int_equal(h0->x[10], 0x1000);
+}
+
 static void test_hsm(void **state)
 {
 	struct fx *f = *state;
@@ -246,6 +267,8 @@ static void test_srst(void **state)
 	struct hart *h = &f->h[0];
 
 	assert_int_equal(call(h, SBI_EXT_SRST, 0, 3, 0, 0, NULL), SBI_ERR_INVALID_PARAM);
+	assert_int_equal(call(h, SBI_EXT_SRST, 0, 0xf0000001, 0, 0, NULL), SBI_ERR_NOT_SUPPORTED);
+	assert_int_equal(call(h, SBI_EXT_SRST, 0, 1ULL << 32, 0, 0, NULL), SBI_ERR_INVALID_PARAM);
 	assert_int_equal(call(h, SBI_EXT_SRST, 0, 0, 2, 0, NULL), SBI_ERR_INVALID_PARAM);
 	assert_int_equal(call(h, SBI_EXT_SRST, 1, 0, 0, 0, NULL), SBI_ERR_NOT_SUPPORTED);
 	assert_false(machine_stopping(&f->m));
@@ -280,6 +303,7 @@ int main(void)
 	    T(test_base),
 	    T(test_timer),
 	    T(test_ipi_and_rfence),
+	    T(test_legacy_ipi_mask_pointer),
 	    T(test_hsm),
 	    T(test_hsm_stop_wakes_waiters),
 	    T(test_dbcn_and_console),

@@ -59,6 +59,10 @@ struct core {
 	 * host address fetch_host. */
 	uint64_t fetch_page;
 	uint8_t *fetch_host;
+	/* Translation context in TLB tags (bits 3..6): entries filled under one privilege /
+	 * SUM / MXR state never hit under another, so switching back and forth needs no flush.
+	 * dctx for loads and stores, ictx for fetches. */
+	uint64_t dctx, ictx;
 	uint64_t lr_val; /* value LR read: SC compares-and-swaps against it */
 	int recheck;	 /* an interrupt may have become deliverable: leave the inner loop */
 	int wfi_exit;	 /* the inner loop stopped after a WFI */
@@ -85,13 +89,14 @@ bool mmu_fetch(struct hart *h, uint64_t pc, uint32_t *insn);
 /* Host pointer for an atomic access of size bytes at va (naturally aligned, RAM only), with
  * store permission when write. NULL after raising. */
 void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uint64_t *pa);
-/* Flush only the data TLBs (SUM/MXR/MPRV changes). */
-void mmu_flush_data(struct hart *h);
+/* Recomputes the TLB contexts after a change of privilege or of mstatus MPRV/MPP/SUM/MXR,
+ * and drops the fetch window. */
+void mmu_ctx_update(struct hart *h);
 
 /* decode.c: the 32-bit equivalent of a 16-bit instruction, 0 when it is illegal;
  * rvc_table[c] caches it for every c once rvc_init() ran (hart_init() calls it). */
 uint32_t rvc_expand(uint16_t c);
-extern uint32_t rvc_table[1 << 16];
+extern uint32_t rvc_table[1 << 16] __attribute__((visibility("hidden")));
 void rvc_init(void);
 
 /* csr.c: executes a Zicsr instruction (funct3 != 0 of SYSTEM). False after raising. */
@@ -129,12 +134,12 @@ static inline bool core_load(struct hart *h, uint64_t va, unsigned size, uint64_
 {
 	struct tlb_entry *e = &core_of(h)->tlb[ACC_LOAD][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 
-	if (likely(e->tag == (va & ~(PG_MASK & ~(uint64_t)(size - 1))))) {
+	if (likely(e->tag == ((va & ~(PG_MASK & ~(uint64_t)(size - 1))) | core_of(h)->dctx))) {
 		void *p = (void *)(uintptr_t)(va + e->addend);
 
 		switch (size) {
 		case 1:
-			*val = *(uint8_t *)p;
+			*val = __atomic_load_n((uint8_t *)p, __ATOMIC_RELAXED);
 			break;
 		case 2:
 			*val = __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
@@ -155,12 +160,12 @@ static inline bool core_store(struct hart *h, uint64_t va, unsigned size, uint64
 {
 	struct tlb_entry *e = &core_of(h)->tlb[ACC_STORE][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 
-	if (likely(e->tag == (va & ~(PG_MASK & ~(uint64_t)(size - 1))))) {
+	if (likely(e->tag == ((va & ~(PG_MASK & ~(uint64_t)(size - 1))) | core_of(h)->dctx))) {
 		void *p = (void *)(uintptr_t)(va + e->addend);
 
 		switch (size) {
 		case 1:
-			*(uint8_t *)p = (uint8_t)val;
+			__atomic_store_n((uint8_t *)p, (uint8_t)val, __ATOMIC_RELAXED);
 			break;
 		case 2:
 			__atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED);

@@ -58,6 +58,11 @@ struct rv_platform {
 	 * reported to htif_write(). */
 	uint64_t tohost_pa;
 	void (*htif_write)(struct hart *h, uint64_t val);
+	/* Process VM (gasang exec): called for every synchronous exception raised in U-mode
+	 * (ECALL_U included) instead of taking the trap. h->pc is the pc of the instruction
+	 * that raised it; a handler returning true has set h->pc (pc + 4 after an ECALL) and the
+	 * core continues there. NULL, or false returned: the trap is taken normally. */
+	bool (*user_trap)(struct hart *h, unsigned cause, uint64_t tval);
 	unsigned nharts;
 	struct hart **harts;
 	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */
@@ -113,8 +118,9 @@ struct hart {
  * plain bit M-mode software may write. The CLINT writes h->mtimecmp then calls hart_kick(h).
  * Reset values of both compare registers are UINT64_MAX (never).
  *
- * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M; a reset to
- * M-mode means the guest is its own firmware): hart_reset() also sets what firmware would: medeleg
+ * Host-SBI mode (plat->sbi_call != NULL and hart_reset() to a privilege below M, or from the
+ * first ECALL sbi_call() answered; a reset to M-mode means the guest is its own firmware):
+ * hart_reset() to S/U also sets what firmware would: medeleg
  * delegates every delegable exception except ECALL_S/ECALL_M, mideleg = SSIP|STIP|SEIP,
  * menvcfg.STCE = 1, mcounteren = 7 (cycle, time, instret readable below M).
  *

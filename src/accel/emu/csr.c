@@ -242,7 +242,7 @@ static void mstatus_write(struct hart *h, uint64_t mask, uint64_t val)
 		s |= MS_SD;
 	h->mstatus = s;
 	if ((old ^ s) & MS_XLATE)
-		mmu_flush_data(h);
+		mmu_ctx_update(h);
 }
 
 static bool csr_write(struct hart *h, unsigned csr, uint64_t v)

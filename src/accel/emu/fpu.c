@@ -118,9 +118,9 @@ static bool fpu_fused(struct hart *h, uint32_t insn)
 		c ^= sb;
 		break;
 	}
-	uint32_t fl = 0;
+	uint32_t fl = h->fflags;
 	uint64_t r = fpu_arith(fmt, FOP_FMA, a, b, c, (unsigned)rm, &fl);
-	h->fflags |= fl;
+	h->fflags = fl;
 	freg_set(h, fmt, insn_rd(insn), r);
 	return true;
 }
@@ -141,9 +141,9 @@ static bool fpu_op_arith(struct hart *h, uint32_t insn, enum fpu_fmt fmt, unsign
 		return fpu_illegal(h, insn);
 	uint64_t a = freg(h, fmt, insn_rs1(insn)), b = freg(h, fmt, insn_rs2(insn));
 	enum fpu_op op = funct5 == 0x0b ? FOP_SQRT : ops[funct5];
-	uint32_t fl = 0;
+	uint32_t fl = h->fflags;
 	uint64_t r = fpu_arith(fmt, op, a, b, 0, (unsigned)rm, &fl);
-	h->fflags |= fl;
+	h->fflags = fl;
 	freg_set(h, fmt, insn_rd(insn), r);
 	return true;
 }
@@ -155,9 +155,9 @@ static bool fpu_op_fcvt_ff(struct hart *h, uint32_t insn, enum fpu_fmt fmt)
 	enum fpu_fmt from = fmt == FPU_S ? FPU_D : FPU_S;
 	if (rm < 0 || insn_rs2(insn) != (unsigned)from)
 		return fpu_illegal(h, insn);
-	uint32_t fl = 0;
+	uint32_t fl = h->fflags;
 	uint64_t r = fpu_convert(fmt, from, freg(h, from, insn_rs1(insn)), (unsigned)rm, &fl);
-	h->fflags |= fl;
+	h->fflags = fl;
 	freg_set(h, fmt, insn_rd(insn), r);
 	return true;
 }
@@ -169,7 +169,7 @@ static bool fpu_op_fcvt_int(struct hart *h, uint32_t insn, enum fpu_fmt fmt, boo
 	unsigned kind = insn_rs2(insn);
 	if (rm < 0 || kind > FPU_LU)
 		return fpu_illegal(h, insn);
-	uint32_t fl = 0;
+	uint32_t fl = h->fflags;
 	if (to_int) {
 		uint64_t v = fpu_to_int(fmt, freg(h, fmt, insn_rs1(insn)), kind, (unsigned)rm, &fl);
 		xreg_set(h, insn_rd(insn), v);
@@ -177,7 +177,7 @@ static bool fpu_op_fcvt_int(struct hart *h, uint32_t insn, enum fpu_fmt fmt, boo
 		uint64_t v = fpu_from_int(fmt, h->x[insn_rs1(insn)], kind, (unsigned)rm, &fl);
 		freg_set(h, fmt, insn_rd(insn), v);
 	}
-	h->fflags |= fl;
+	h->fflags = fl;
 	return true;
 }
 
@@ -186,7 +186,7 @@ static bool fpu_op_misc(struct hart *h, uint32_t insn, enum fpu_fmt fmt, unsigne
 {
 	unsigned f3 = insn_funct3(insn), rd = insn_rd(insn);
 	uint64_t a = freg(h, fmt, insn_rs1(insn)), b = freg(h, fmt, insn_rs2(insn));
-	uint32_t fl = 0;
+	uint32_t fl = h->fflags;
 
 	switch (funct5) {
 	case 0x04: /* FSGNJ, FSGNJN, FSGNJX */
@@ -222,7 +222,7 @@ static bool fpu_op_misc(struct hart *h, uint32_t insn, enum fpu_fmt fmt, unsigne
 	default:
 		return fpu_illegal(h, insn);
 	}
-	h->fflags |= fl;
+	h->fflags = fl;
 	return true;
 }
 

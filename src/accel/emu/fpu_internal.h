@@ -58,8 +58,19 @@ static inline uint64_t fpu_canon(enum fpu_fmt fmt)
 }
 
 enum fpu_class fpu_unpack(enum fpu_fmt fmt, uint64_t v, struct fpu_num *n);
-bool fpu_is_nan(enum fpu_fmt fmt, uint64_t v);
-bool fpu_is_snan(enum fpu_fmt fmt, uint64_t v);
+
+static inline bool fpu_is_nan(enum fpu_fmt fmt, uint64_t v)
+{
+	if (fmt == FPU_S)
+		return (v & 0x7fffffffu) > 0x7f800000u;
+	return (v & ~(1ull << 63)) > 0x7ff0000000000000ull;
+}
+
+static inline bool fpu_is_snan(enum fpu_fmt fmt, uint64_t v)
+{
+	uint64_t quiet = fmt == FPU_S ? 1ull << 22 : 1ull << 51;
+	return fpu_is_nan(fmt, v) && !(v & quiet);
+}
 
 /* Rounds (-1)^sign * sig * 2^exp (sig != 0; bits lost earlier must be ORed into bit 0 and sig
  * must then carry at least precision+2 significant bits) to fmt with rounding mode rm, raising
@@ -68,7 +79,9 @@ uint64_t fpu_round_pack(enum fpu_fmt fmt, bool sign, int exp, uint64_t sig, unsi
 			uint32_t *fl);
 
 /* Arithmetic, correctly rounded in every mode: the host FPU for RNE/RTZ/RDN/RUP, exact integer
- * arithmetic for RMM. c is used by FOP_FMA only, b not by FOP_SQRT. */
+ * arithmetic for RMM. c is used by FOP_FMA only, b not by FOP_SQRT. Like every function here
+ * it ORs the flags raised into *fl, which should hold the flags accumulated so far (fflags):
+ * the host path skips reading the host's flags when no new flag is possible (fpu_host.c). */
 uint64_t fpu_arith(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c,
 		   unsigned rm, uint32_t *fl);
 /* The exact integer implementation (any rm); exported for tests that cross-check it against

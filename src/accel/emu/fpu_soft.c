@@ -43,19 +43,6 @@ enum fpu_class fpu_unpack(enum fpu_fmt fmt, uint64_t v, struct fpu_num *n)
 	return FC_FINITE;
 }
 
-bool fpu_is_nan(enum fpu_fmt fmt, uint64_t v)
-{
-	struct fpu_num n;
-	enum fpu_class c = fpu_unpack(fmt, v, &n);
-	return c == FC_QNAN || c == FC_SNAN;
-}
-
-bool fpu_is_snan(enum fpu_fmt fmt, uint64_t v)
-{
-	struct fpu_num n;
-	return fpu_unpack(fmt, v, &n) == FC_SNAN;
-}
-
 /* Shifts right, ORing every bit shifted out into bit 0. */
 static uint64_t shr_jam64(uint64_t x, unsigned n)
 {

@@ -26,16 +26,7 @@ void hart_flush_tlb(struct hart *h)
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			c->tlb[a][i].tag = TLB_INVALID;
-	c->fetch_page = TLB_INVALID;
-}
-
-void mmu_flush_data(struct hart *h)
-{
-	struct core *c = core_of(h);
-
-	for (unsigned a = ACC_LOAD; a <= ACC_STORE; a++)
-		for (unsigned i = 0; i < TLB_SIZE; i++)
-			c->tlb[a][i].tag = TLB_INVALID;
+	mmu_ctx_update(h);
 }
 
 /* Privilege used for an access: loads and stores in M-mode with MPRV use MPP. */
@@ -44,6 +35,18 @@ static unsigned access_priv(const struct hart *h, enum rv_access acc)
 	if (acc != ACC_FETCH && h->priv == PRV_M && (h->mstatus & MS_MPRV))
 		return (unsigned)((h->mstatus & MS_MPP) >> MS_MPP_SHIFT);
 	return h->priv;
+}
+
+void mmu_ctx_update(struct hart *h)
+{
+	struct core *c = core_of(h);
+	uint64_t s = h->mstatus;
+
+	c->dctx =
+	    ((uint64_t)access_priv(h, ACC_LOAD) | ((s & MS_SUM) ? 4 : 0) | ((s & MS_MXR) ? 8 : 0))
+	    << 3;
+	c->ictx = (uint64_t)h->priv << 3;
+	c->fetch_page = TLB_INVALID;
 }
 
 /* Walks the page table. Returns 0 with *pa set, or the exception cause. */
@@ -128,7 +131,7 @@ static void tlb_fill(struct hart *h, enum rv_access acc, uint64_t va, uint8_t *h
 {
 	struct tlb_entry *e = &core_of(h)->tlb[acc][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 
-	e->tag = va & ~PG_MASK;
+	e->tag = (va & ~PG_MASK) | (acc == ACC_FETCH ? core_of(h)->ictx : core_of(h)->dctx);
 	e->addend = (uintptr_t)host_page - (uintptr_t)(va & ~PG_MASK);
 }
 
@@ -136,7 +139,7 @@ static uint64_t host_read(const void *p, unsigned size)
 {
 	switch (size) {
 	case 1:
-		return *(const uint8_t *)p;
+		return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
 	case 2:
 		return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
 	case 4:
@@ -150,7 +153,7 @@ static void host_write(void *p, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
-		*(uint8_t *)p = (uint8_t)v;
+		__atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED);
 		break;
 	case 2:
 		__atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED);
@@ -207,13 +210,13 @@ static uint8_t *misaligned_host(struct hart *h, uint64_t va, unsigned size)
 	if ((va & PG_MASK) + size > PG_SIZE)
 		return NULL;
 	e = &core_of(h)->tlb[ACC_LOAD][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
-	if (e->tag != (va & ~PG_MASK)) {
+	if (e->tag != ((va & ~PG_MASK) | core_of(h)->dctx)) {
 		uint64_t b;
 
 		/* Fill the TLB through a one-byte access (it faults like the access would). */
 		if (!mmu_load_slow(h, va, 1, &b))
 			return (uint8_t *)-1;
-		if (e->tag != (va & ~PG_MASK))
+		if (e->tag != ((va & ~PG_MASK) | core_of(h)->dctx))
 			return NULL; /* MMIO: byte by byte */
 	}
 	return (uint8_t *)(uintptr_t)(va + e->addend);
@@ -226,11 +229,11 @@ static int store_misaligned_page(struct hart *h, uint64_t va, unsigned size, uin
 
 	if ((va & PG_MASK) + size > PG_SIZE)
 		return 0;
-	if (e->tag != (va & ~PG_MASK)) {
+	if (e->tag != ((va & ~PG_MASK) | core_of(h)->dctx)) {
 		/* A one-byte store of the byte we are about to write anyway fills the TLB. */
 		if (!mmu_store_slow(h, va, 1, val & 0xff))
 			return -1;
-		if (e->tag != (va & ~PG_MASK))
+		if (e->tag != ((va & ~PG_MASK) | core_of(h)->dctx))
 			return 0; /* MMIO or the tohost page: byte by byte */
 	}
 	memcpy((void *)(uintptr_t)(va + e->addend), &val, size);
@@ -319,25 +322,30 @@ bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 	return core_store(h, va, size, val);
 }
 
-/* Points the fetch window at the page holding va. */
+/* Points the fetch window at the page holding va, through the fetch TLB. */
 static bool fetch_window(struct hart *h, uint64_t va)
 {
 	struct core *c = core_of(h);
+	struct tlb_entry *e = &c->tlb[ACC_FETCH][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
 	uint64_t pa;
-	unsigned e = mmu_translate(h, va, ACC_FETCH, &pa);
+	unsigned exc;
 	uint8_t *page;
 
-	if (e) {
-		hart_raise(h, e, va);
-		return false;
-	}
-	page = ram_page(h, pa);
-	if (!page) {
-		hart_raise(h, EXC_INSN_ACCESS, va);
-		return false;
+	if (e->tag != ((va & ~PG_MASK) | c->ictx)) {
+		exc = mmu_translate(h, va, ACC_FETCH, &pa);
+		if (exc) {
+			hart_raise(h, exc, va);
+			return false;
+		}
+		page = ram_page(h, pa);
+		if (!page) {
+			hart_raise(h, EXC_INSN_ACCESS, va);
+			return false;
+		}
+		tlb_fill(h, ACC_FETCH, va, page);
 	}
 	c->fetch_page = va & ~PG_MASK;
-	c->fetch_host = page;
+	c->fetch_host = (uint8_t *)(uintptr_t)((va & ~PG_MASK) + e->addend);
 	return true;
 }
 

@@ -162,8 +162,13 @@ static void do_fence(struct hart *self, struct hart *t)
 	}
 }
 
+#define MENVCFG_STCE (1ULL << 63)
+
+/* The SBI timer is Sstc's stimecmp, as OpenSBI does on Sstc harts: the firmware (us) turns
+ * menvcfg.STCE on so that the core drives STIP from it (bare-metal programs start with it off). */
 static void set_timer(struct hart *h, uint64_t when)
 {
+	h->menvcfg |= MENVCFG_STCE;
 	__atomic_store_n(&h->stimecmp, when, __ATOMIC_RELEASE);
 	hart_set_irq(h, IRQ_S_TIMER, rv_mtime(h->plat) >= when);
 	hart_kick(h);
@@ -243,6 +248,14 @@ bool sbi_hsm_wait_start(struct sbi *s, struct hart *h)
 	return ok;
 }
 
+void sbi_hsm_mark_started(struct sbi *s, unsigned hartid)
+{
+	pthread_mutex_lock(&s->lock);
+	if (hartid < s->plat->nharts)
+		s->harts[hartid].state = SBI_HSM_STARTED;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void sbi_stop(struct sbi *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -306,6 +319,9 @@ static struct ret srst_call(struct hart *h, uint64_t fid, uint64_t type, uint64_
 
 	if (fid != 0)
 		return (struct ret){SBI_ERR_NOT_SUPPORTED, 0};
+	/* Vendor reset types are valid but not implemented; other unknown values are invalid. */
+	if (type >= 0xf0000000UL && type <= 0xffffffffUL)
+		return (struct ret){SBI_ERR_NOT_SUPPORTED, 0};
 	if (type > 2 || (reason > 1 && reason < 0xf0000000UL) || reason > 0xffffffffUL)
 		return (struct ret){SBI_ERR_INVALID_PARAM, 0};
 	if (reason >= SBI_SRST_REASON_GASANG_STATUS)
@@ -347,7 +363,8 @@ static struct ret dbcn_call(struct hart *h, uint64_t fid, const uint64_t *a)
 	return (struct ret){SBI_SUCCESS, s->console ? chardev_read(s->console, buf, len) : 0};
 }
 
-/* Legacy IPI and fences take a pointer to a hart mask in S-mode virtual memory (NULL: all). */
+/* Legacy IPI and fences take a pointer to a hart mask in S-mode virtual memory (NULL: all).
+ * A bad pointer faults like the guest's own load would (OpenSBI redirects it the same way). */
 static bool legacy_mask(struct hart *h, uint64_t ptr, uint64_t *mask, uint64_t *base)
 {
 	*base = 0;
@@ -382,13 +399,13 @@ static struct ret legacy_call(struct hart *h, uint64_t eid, const uint64_t *a)
 		return (struct ret){0, 0};
 	case SBI_EXT_LEGACY_SEND_IPI:
 		if (!legacy_mask(h, a[0], &mask, &base))
-			return (struct ret){SBI_ERR_INVALID_ADDRESS, 0};
+			return (struct ret){SBI_ERR_INVALID_ADDRESS, 0}; /* fault taken */
 		return (struct ret){for_harts(h, mask, base, do_ipi), 0};
 	case SBI_EXT_LEGACY_FENCE_I:
 	case SBI_EXT_LEGACY_SFENCE_VMA:
 	case SBI_EXT_LEGACY_SFENCE_ASID:
 		if (!legacy_mask(h, a[0], &mask, &base))
-			return (struct ret){SBI_ERR_INVALID_ADDRESS, 0};
+			return (struct ret){SBI_ERR_INVALID_ADDRESS, 0}; /* fault taken */
 		return (struct ret){for_harts(h, mask, base, do_fence), 0};
 	default: /* SBI_EXT_LEGACY_SHUTDOWN */
 		machine_request_stop(mach(h), STOP_POWEROFF, 0);
@@ -428,14 +445,17 @@ static struct ret dispatch(struct hart *h, uint64_t eid, uint64_t fid, const uin
 
 bool sbi_call(struct hart *h)
 {
-	uint64_t eid = h->x[17], fid = h->x[16], t0 = now_ns();
+	uint64_t eid = h->x[17], fid = h->x[16], t0 = now_ns(), at = h->pc;
 	uint64_t args[6];
 	struct ret r;
 	int idx;
 
 	memcpy(args, &h->x[10], sizeof(args));
 	r = dispatch(h, eid, fid, args);
-	if (eid <= SBI_EXT_LEGACY_SHUTDOWN) {
+	if (eid <= SBI_EXT_LEGACY_SHUTDOWN && h->pc != at) {
+		/* A fault was raised reading guest memory: the core delivers it (pc moved), with
+		 * the guest's registers as they were. */
+	} else if (eid <= SBI_EXT_LEGACY_SHUTDOWN) {
 		h->x[10] = (uint64_t)r.err; /* legacy calls return only a0 */
 	} else {
 		h->x[10] = (uint64_t)r.err;

@@ -89,6 +89,8 @@ bool sbi_call(struct hart *h);
  * (or the machine stops). On return true, h is in S-mode at the start address with a0 =
  * hartid, a1 = opaque, satp = 0. Returns false when the machine stops first. */
 bool sbi_hsm_wait_start(struct sbi *s, struct hart *h);
+/* Marks a hart STARTED without an HSM call (bare-metal mode: every hart runs from reset). */
+void sbi_hsm_mark_started(struct sbi *s, unsigned hartid);
 /* Wakes every hart waiting in HSM so it notices that the machine stops. */
 void sbi_stop(struct sbi *s);
 

@@ -30,10 +30,9 @@ static void trap_count(struct hart *h, uint64_t cause, bool irq)
 
 void trap_set_priv(struct hart *h, unsigned prv)
 {
-	if (h->priv != prv) {
-		h->priv = prv;
-		hart_flush_tlb(h);
-	}
+	/* Always: even a trap from M to M changes MPP, which MPRV accesses depend on. */
+	h->priv = prv;
+	mmu_ctx_update(h);
 }
 
 void trap_take(struct hart *h, uint64_t cause, bool irq, uint64_t tval)
@@ -44,6 +43,9 @@ void trap_take(struct hart *h, uint64_t cause, bool irq, uint64_t tval)
 	uint64_t s = h->mstatus;
 
 	trap_count(h, cause, irq);
+	if (!irq && from == PRV_U && h->plat->user_trap &&
+	    h->plat->user_trap(h, (unsigned)cause, tval))
+		return;
 	if (from <= PRV_S && cause < 64 && ((deleg >> cause) & 1)) {
 		h->scause = xcause;
 		h->sepc = h->pc;
@@ -137,8 +139,8 @@ bool trap_mret(struct hart *h)
 		s &= ~MS_MPRV;
 	h->mstatus = s;
 	h->pc = h->mepc;
-	mmu_flush_data(h);
-	trap_set_priv(h, mpp);
+	h->priv = mpp;
+	mmu_ctx_update(h);
 	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
 		core_of(h)->recheck = 1;
 	return true;
@@ -156,8 +158,8 @@ bool trap_sret(struct hart *h)
 	s = (s & ~(MS_SIE | MS_SPP | MS_MPRV)) | ((s & MS_SPIE) ? MS_SIE : 0) | MS_SPIE;
 	h->mstatus = s;
 	h->pc = h->sepc;
-	mmu_flush_data(h);
-	trap_set_priv(h, spp);
+	h->priv = spp;
+	mmu_ctx_update(h);
 	if (__atomic_load_n(&h->mip, __ATOMIC_RELAXED) & h->mie)
 		core_of(h)->recheck = 1;
 	return true;

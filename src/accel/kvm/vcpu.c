@@ -26,7 +26,9 @@ static void kick_handler(int sig)
 
 static void kick_handler_init(void)
 {
-	struct sigaction sa = {.sa_handler = kick_handler};
+	/* SA_RESTART keeps device syscalls on the vCPU thread whole; KVM_RUN still returns EINTR
+	 * (KVM reports -EINTR itself, which is never restarted). */
+	struct sigaction sa = {.sa_handler = kick_handler, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(KICK_SIGNAL, &sa, NULL);

@@ -8,7 +8,7 @@ mkdir -p "$out"
 cc=${RISCV_CC:-riscv64-unknown-elf-gcc}
 flags=(-march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -O2 -g -Wall -Werror
 	-ffreestanding -nostdlib -nostartfiles -fno-builtin -T "$here/link.ld" -Wl,--no-warn-rwx-segments)
-for t in trap paging timer sbi plic; do
+for t in trap paging timer sbi plic hsm; do
 	if [ ! -f "$out/$t.elf" ] || [ -n "$(find "$here" -newer "$out/$t.elf" -type f)" ]; then
 		"$cc" "${flags[@]}" -o "$out/$t.elf" "$here/crt.S" "$here/rt.c" "$here/$t.c"
 	fi

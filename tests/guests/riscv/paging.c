@@ -11,7 +11,7 @@
 #define PTE_A (1UL << 6)
 #define PTE_D (1UL << 7)
 
-#define PAGE 4096UL
+#define PAGE  4096UL
 #define VBASE 0x40000000UL /* VPN[2] = 1: the test mappings */
 
 static volatile uint64_t root[512] __attribute__((section(".pages"), aligned(4096)));
@@ -121,9 +121,9 @@ int main(void)
 	root[2] = leaf((void *)0x80000000UL, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D);
 	root[1] = (((uint64_t)(unsigned long)l1 >> 12) << 10) | PTE_V;
 	l1[0] = (((uint64_t)(unsigned long)l0 >> 12) << 10) | PTE_V;
-	l0[0] = leaf(data[0], PTE_R | PTE_W);         /* A = D = 0: hardware sets them */
-	l0[1] = leaf(data[1], PTE_R | PTE_A);         /* read-only */
-	l0[3] = leaf(data[3], PTE_X | PTE_A);         /* execute-only */
+	l0[0] = leaf(data[0], PTE_R | PTE_W);	      /* A = D = 0: hardware sets them */
+	l0[1] = leaf(data[1], PTE_R | PTE_A);	      /* read-only */
+	l0[3] = leaf(data[3], PTE_X | PTE_A);	      /* execute-only */
 	l0[4] = leaf(data[2], PTE_R | PTE_U | PTE_A); /* user page */
 	l0[5] = leaf(data[5], PTE_R | PTE_A);
 

@@ -3,8 +3,8 @@
  * context drives mip.SEIP. */
 #include "rt.h"
 
-#define PRIO(s)   ((volatile uint32_t *)(PLIC + 4 * (s)))
-#define PENDING   ((volatile uint32_t *)(PLIC + 0x1000))
+#define PRIO(s)	  ((volatile uint32_t *)(PLIC + 4 * (s)))
+#define PENDING	  ((volatile uint32_t *)(PLIC + 0x1000))
 #define ENABLE(c) ((volatile uint32_t *)(PLIC + 0x2000 + 0x80 * (c)))
 #define THRESH(c) ((volatile uint32_t *)(PLIC + 0x200000 + 0x1000 * (c)))
 #define CLAIM(c)  ((volatile uint32_t *)(PLIC + 0x200004 + 0x1000 * (c)))

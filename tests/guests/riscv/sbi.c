@@ -8,8 +8,8 @@ struct sbiret {
 	unsigned long value;
 };
 
-static struct sbiret sbi(unsigned long ext, unsigned long fid, unsigned long a0,
-			 unsigned long a1, unsigned long a2)
+static struct sbiret sbi(unsigned long ext, unsigned long fid, unsigned long a0, unsigned long a1,
+			 unsigned long a2)
 {
 	register unsigned long r0 __asm__("a0") = a0;
 	register unsigned long r1 __asm__("a1") = a1;
@@ -23,9 +23,9 @@ static struct sbiret sbi(unsigned long ext, unsigned long fid, unsigned long a0,
 
 #define EXT_BASE   0x10
 #define EXT_TIME   0x54494d45
-#define EXT_IPI    0x735049
+#define EXT_IPI	   0x735049
 #define EXT_RFENCE 0x52464e43
-#define EXT_HSM    0x48534d
+#define EXT_HSM	   0x48534d
 #define EXT_SRST   0x53525354
 #define EXT_DBCN   0x4442434e
 

@@ -3,7 +3,7 @@
 #include "rt.h"
 
 #define MTIMECMP0 ((volatile uint64_t *)(CLINT + 0x4000))
-#define MSIP0     ((volatile uint32_t *)(CLINT + 0x0))
+#define MSIP0	  ((volatile uint32_t *)(CLINT + 0x0))
 
 static volatile unsigned long m_cause, m_irqs, s_cause, s_irqs;
 

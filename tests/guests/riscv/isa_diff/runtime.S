@@ -24,6 +24,17 @@ s_return:
 	addi	sp, sp, 16
 	ret
 
+	/* U-mode code for the delegation group: two delegated exceptions, then ECALL. */
+	.align	2
+	.globl	u_code
+u_code:
+	.word	0xffffffff		/* illegal */
+	csrr	t0, sstatus		/* S CSR from U: illegal */
+	ecall
+	.globl	u_end
+u_end:
+1:	j	1b
+
 	.globl	finish
 finish:
 	fence
