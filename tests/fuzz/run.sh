@@ -15,7 +15,7 @@ flags="-g -O1 -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -Isrc -fsanitize=fuzze
 common="src/machine/memory.c src/base/log.c src/base/util.c src/devices/virtio/queue.c"
 virtio="src/devices/virtio/virtio.c src/devices/virtio/mmio.c src/devices/virtio/blk.c
 	src/devices/virtio/rng.c src/backends/disk_file.c src/backends/disk_uring.c
-	src/machine/bus.c src/machine/loop.c"
+	src/machine/bus.c src/machine/loop.c src/machine/stats.c"
 for t in virtq virtio_mmio; do
 	case $t in
 	virtq) srcs=$common libs= ;;
