@@ -5,9 +5,9 @@ in QEMU TCG with an emulated AMD CPU that has SVM; inside, kvm-amd gives a real 
 nested paging. All checks share ONE outer boot (about a minute on 2 cores): gasang runs the
 KVM payload guests (tests/guests/x86) on real KVM semantics, QEMU boots the cloud guest (the
 reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem,
-once ending through the guest's own `poweroff`, and once with a virtio-blk disk and virtio-rng
-over virtio-pci (the stock kernel's virtio_pci/virtio_blk/virtio-rng modules, MSI-X interrupts):
-the guest writes a file on the ext4 disk, the host reads it back with debugfs.
+once ending through the guest's own `poweroff`, and once with a virtio-blk disk, virtio-rng
+and virtio-net (user mode) over virtio-pci (the stock kernel's own virtio modules, MSI-X
+interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
 """
 import base64
 import gzip
@@ -72,7 +72,7 @@ section gasang-poweroff inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $G
 	--cpus 1 --mem 384M
 section gasang-virtio-pci inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
 	--append "$APPEND lab.virtio -- mkdir /m;mount /dev/vda /m;cp /m/t.sh /;sh /t.sh" \\
-	--cpus 1 --mem 256M --disk /lab/vpci.img --rng
+	--cpus 1 --mem 256M --disk /lab/vpci.img --rng --net user
 section virtio-pci-image sh -c 'gzip -c /lab/vpci.img | base64'
 """
 
@@ -84,6 +84,8 @@ echo wrote=$(cat /m/hello.txt)
 sync
 umount /m && echo umounted
 echo rng=$(head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \\n')
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0
+ping -c 1 -W 10 10.0.2.2 >/dev/null && echo ping-ok
 grep virtio /proc/interrupts
 for d in /sys/bus/pci/devices/*; do echo pci $(cat $d/vendor) $(cat $d/device) $(cat $d/revision); done
 """
@@ -207,6 +209,14 @@ def test_lab_virtio_pci_devices_found(lab_run):
     assert ("0x8086", "0x29c0", "0x00") in pci, s.output
     assert ("0x1af4", "0x1042", "0x01") in pci, s.output
     assert ("0x1af4", "0x1044", "0x01") in pci, s.output
+    assert ("0x1af4", "0x1041", "0x01") in pci, s.output  # virtio-net
+
+
+def test_lab_virtio_pci_net_user_ping(lab_run):
+    # virtio-net over virtio-pci (3 MSI-X vectors) to libslirp's gateway.
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    assert "ping-ok" in out, out
+    assert re.search(r"PCI-MSI\S*\s+\S+\s+virtio\d-input\.0$", out, re.M), out
 
 
 def test_lab_virtio_pci_msix_interrupts(lab_run):
