@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
@@ -51,6 +52,34 @@ static int fake_msi(struct machine *m, uint64_t addr, uint32_t data)
 }
 
 static const struct accel_ops fake_accel = {.name = "fake", .msi = fake_msi};
+
+/* An accelerator with MSI routes and irqfds (as KVM): GSI g's message and eventfd. */
+static int nroutes;
+static uint64_t route_addr[64];
+static uint32_t route_data[64];
+static int route_fd[64];
+
+static int fake_msi_route(struct machine *m, int *gsi, uint64_t addr, uint32_t data)
+{
+	(void)m;
+	if (*gsi < 0)
+		*gsi = nroutes++;
+	assert_true(*gsi < 64);
+	route_addr[*gsi] = addr;
+	route_data[*gsi] = data;
+	return 0;
+}
+
+static int fake_irqfd(struct machine *m, unsigned gsi, int fd)
+{
+	(void)m;
+	assert_true(gsi < 64);
+	route_fd[gsi] = fd;
+	return 0;
+}
+
+static const struct accel_ops fake_routes = {
+    .name = "fake-routes", .msi = fake_msi, .msi_route = fake_msi_route, .irqfd = fake_irqfd};
 
 static void fake_irq(void *opaque, unsigned line, bool level)
 {
@@ -314,6 +343,54 @@ static void test_hostile_bar_accesses(void **state)
 	assert_true(F->level);
 }
 
+static int setup_routes(void **state)
+{
+	nroutes = 0;
+	setup(state);
+	virtio_pci_detach(&F->t);
+	virtio_dev_free(F->d);
+	/* Again, on an accelerator with routes (the bus keeps the first registration's range,
+	 * whose opaque is the same transport struct). */
+	F->m.accel = &fake_routes;
+	assert_int_equal(virtio_rng_create(&F->m, &F->d), 0);
+	bus_free(&F->m.mmio);
+	bus_init(&F->m.mmio, "mmio");
+	bus_free(&F->m.pio);
+	bus_init(&F->m.pio, "pio");
+	assert_int_equal(pci_host_init(&F->h, &F->m, 0xe0000000ULL, 0x10000000ULL), 0);
+	assert_int_equal(virtio_pci_attach(&F->t, &F->h, F->d, IRQ), 0);
+	F->bar = F->t.bar;
+	return 0;
+}
+
+static void test_msix_through_irqfd_routes(void **state)
+{
+	uint64_t msix = VPCI_MSIX_OFF + 16 * 1, n = 0;
+	(void)state;
+
+	assert_int_equal(nroutes, VPCI_NVEC); /* one route and eventfd per vector */
+	int gsi = F->t.vgsi[1];
+	assert_true(gsi >= 0);
+	driver_init(1);
+	cfg_wr(F->t.msix_cap + 2, 2, 0x8000);
+	wr(msix + 0, 4, 0xfee01000u);
+	wr(msix + 8, 4, 0x4051);
+	wr(msix + 12, 4, 0);
+	/* The route follows the table entry. */
+	assert_int_equal(route_addr[gsi], 0xfee01000u);
+	assert_int_equal(route_data[gsi], 0x4051);
+	offer_and_kick();
+	assert_int_equal(nmsi, 0); /* not through the msi hook */
+	assert_int_equal(read(route_fd[gsi], &n, sizeof(n)), sizeof(n));
+	assert_int_equal(n, 1);
+	/* Masked: nothing on the eventfd until unmasked. */
+	wr(msix + 12, 4, 1);
+	offer_and_kick();
+	assert_true(read(route_fd[gsi], &n, sizeof(n)) < 0);
+	wr(msix + 12, 4, 0);
+	assert_int_equal(read(route_fd[gsi], &n, sizeof(n)), sizeof(n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +398,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_msix_delivery_and_masking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intx_fallback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_bar_accesses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_msix_through_irqfd_routes, setup_routes, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

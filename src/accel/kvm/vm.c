@@ -146,6 +146,7 @@ static int kvm_init(struct machine *m)
 	if (!k)
 		return -ENOMEM;
 	k->sys_fd = k->vm_fd = -1;
+	pthread_mutex_init(&k->msi_lock, NULL);
 	m->accel_priv = k;
 	k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (k->sys_fd < 0) {
@@ -269,6 +270,7 @@ const struct accel_ops kvm_accel_ops = {
     .ioeventfd = kvm_ioeventfd,
     .irqfd = kvm_irqfd,
     .msi = kvm_msi,
+    .msi_route = kvm_msi_route,
 };
 
 /* The board installs this as m->irq_set. */

@@ -84,6 +84,13 @@ static void msix_send(struct virtio_pci *t, uint16_t vec)
 	}
 	t->pba &= ~(1u << vec);
 	t->interrupts++;
+	if (t->vfd[vec] >= 0) {
+		uint64_t one = 1;
+		/* A full counter (EAGAIN) already means an interrupt is pending. */
+		if (write(t->vfd[vec], &one, sizeof(one)) < 0)
+			return;
+		return;
+	}
 	if (m && m->accel && m->accel->msi)
 		m->accel->msi(m, (uint64_t)t->msix[vec][1] << 32 | t->msix[vec][0],
 			      t->msix[vec][2]);
@@ -264,9 +271,24 @@ static uint64_t msix_read(struct virtio_pci *t, uint64_t off, unsigned size)
 	return get_le(b + off, size);
 }
 
+/* Keeps vector v's MSI route in step with its table entry. */
+static void msix_reroute(struct virtio_pci *t, unsigned v)
+{
+	struct machine *m = t->dev->m;
+
+	if (t->vgsi[v] < 0 ||
+	    !m->accel->msi_route(m, &t->vgsi[v], (uint64_t)t->msix[v][1] << 32 | t->msix[v][0],
+				 t->msix[v][2]))
+		return;
+	/* The route could not change: fall back to the msi hook for this vector. */
+	close(t->vfd[v]);
+	t->vfd[v] = t->vgsi[v] = -1;
+}
+
 static void msix_write(struct virtio_pci *t, uint64_t off, uint64_t val, unsigned size)
 {
 	uint8_t b[VPCI_NVEC * 16];
+	uint32_t old[VPCI_NVEC][4];
 
 	if (off + size > sizeof(b))
 		return; /* the PBA is read-only */
@@ -274,9 +296,13 @@ static void msix_write(struct virtio_pci *t, uint64_t off, uint64_t val, unsigne
 		for (unsigned w = 0; w < 4; w++)
 			put_le(b + 16 * v + 4 * w, t->msix[v][w], 4);
 	put_le(b + off, val, size);
+	memcpy(old, t->msix, sizeof(old));
 	for (unsigned v = 0; v < VPCI_NVEC; v++)
 		for (unsigned w = 0; w < 4; w++)
 			t->msix[v][w] = (uint32_t)get_le(b + 16 * v + 4 * w, 4);
+	for (unsigned v = 0; v < VPCI_NVEC; v++)
+		if (memcmp(old[v], t->msix[v], 12))
+			msix_reroute(t, v);
 	msix_flush(t);
 }
 
@@ -407,6 +433,28 @@ static void setup_ioeventfds(struct virtio_pci *t)
 	}
 }
 
+/* One eventfd + MSI route + irqfd per vector. Failure is not fatal: the msi hook remains. */
+static void setup_msi_irqfds(struct virtio_pci *t)
+{
+	struct machine *m = t->dev->m;
+	const struct accel_ops *a = m->accel;
+
+	if (!a || !a->msi_route || !a->irqfd)
+		return;
+	for (unsigned v = 0; v < VPCI_NVEC; v++) {
+		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), gsi = -1;
+		if (fd < 0)
+			return;
+		if (a->msi_route(m, &gsi, 0, 0) || a->irqfd(m, (unsigned)gsi, fd)) {
+			close(fd);
+			log_debug("virtio-pci: no MSI irqfd for vector %u, using the msi hook", v);
+			return;
+		}
+		t->vfd[v] = fd;
+		t->vgsi[v] = gsi;
+	}
+}
+
 int virtio_pci_attach(struct virtio_pci *t, struct pci_host *h, struct virtio_dev *d, unsigned irq)
 {
 	struct pci_dev *p = &t->pci;
@@ -420,8 +468,10 @@ int virtio_pci_attach(struct virtio_pci *t, struct pci_host *h, struct virtio_de
 	t->irq = irq;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		t->notify[q].fd = -1;
-	for (unsigned v = 0; v < VPCI_NVEC; v++)
+	for (unsigned v = 0; v < VPCI_NVEC; v++) {
 		t->msix[v][3] = 1; /* masked */
+		t->vfd[v] = t->vgsi[v] = -1;
+	}
 	/* Class: mass storage / network / communication / other, by device type. */
 	uint32_t cls = d->ops->device_id == 2	? 0x018000
 		       : d->ops->device_id == 1 ? 0x020000
@@ -460,6 +510,7 @@ int virtio_pci_attach(struct virtio_pci *t, struct pci_host *h, struct virtio_de
 	if (e || !d->m || !h->m)
 		return e;
 	setup_ioeventfds(t);
+	setup_msi_irqfds(t);
 	return bus_register(&d->m->mmio, t->bar, VPCI_BAR_SIZE, &bus_ops, t, d->ops->name);
 }
 
@@ -471,5 +522,10 @@ void virtio_pci_detach(struct virtio_pci *t)
 			close(t->notify[q].fd);
 			t->notify[q].fd = -1;
 		}
+	}
+	for (unsigned v = 0; v < VPCI_NVEC; v++) {
+		if (t->vfd[v] >= 0)
+			close(t->vfd[v]);
+		t->vfd[v] = t->vgsi[v] = -1;
 	}
 }

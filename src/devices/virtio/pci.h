@@ -2,9 +2,9 @@
  * 0x1af4, device 0x1040 + type, revision 1, one 64-bit memory BAR (BAR 0) holding the common
  * configuration, ISR, device configuration, notification and MSI-X table/PBA regions, each
  * announced by a vendor capability. Interrupts go out as MSI-X messages (accel msi hook: on KVM,
- * KVM_SIGNAL_MSI) or, while MSI-X is off, on a legacy INTx line. Queue notifications arrive
- * through ioeventfds on the notify addresses when the accelerator has them. Device independent:
- * drives the same struct virtio_dev the mmio transport drives. */
+ * an irqfd on an MSI route, else KVM_SIGNAL_MSI) or, while MSI-X is off, on a legacy INTx line.
+ * Queue notifications arrive through ioeventfds on the notify addresses when the accelerator has
+ * them. Device independent: drives the same struct virtio_dev the mmio transport drives. */
 #ifndef GASANG_DEVICES_VIRTIO_PCI_H
 #define GASANG_DEVICES_VIRTIO_PCI_H
 
@@ -51,6 +51,10 @@ struct virtio_pci {
 	uint16_t queue_size[VIRTIO_MAX_QUEUES];
 	uint32_t msix[VPCI_NVEC][4]; /* addr lo, addr hi, data, control */
 	uint32_t pba;
+	/* Per vector, with the accelerator's msi_route + irqfd: an eventfd injecting the vector's
+	 * message through an MSI route (GSI), -1 to use the msi hook instead. */
+	int vfd[VPCI_NVEC];
+	int vgsi[VPCI_NVEC];
 	struct virtio_pci_notify notify[VIRTIO_MAX_QUEUES];
 	uint64_t notifies, interrupts; /* counters for diagnostics */
 };
