@@ -453,6 +453,8 @@ static void setup_msi_irqfds(struct virtio_pci *t)
 		t->vfd[v] = fd;
 		t->vgsi[v] = gsi;
 	}
+	log_debug("virtio-pci: %s: MSI-X through irqfds on GSIs %d-%d", t->dev->ops->name,
+		  t->vgsi[0], t->vgsi[VPCI_NVEC - 1]);
 }
 
 int virtio_pci_attach(struct virtio_pci *t, struct pci_host *h, struct virtio_dev *d, unsigned irq)
