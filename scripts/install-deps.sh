@@ -14,6 +14,8 @@ pkgs=(
   # guests: cross compilers, busybox, initramfs and disk tools
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   busybox-static cpio e2fsprogs
+  # guests/riscv64/build-kernel.sh (kconfig and the kernel build need them)
+  flex bison bc
   # reference implementations for tests and benchmarks
   qemu-system-x86 qemu-system-misc qemu-user hyperfine time
   # OCI runtime: clients that drive gasang-oci in tests, runtimes it is compared with

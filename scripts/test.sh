@@ -13,7 +13,7 @@ echo "== unit tests"
 meson test -C build --suite unit --print-errorlogs --num-processes 2
 
 echo "== fuzzing (bounded; GASANG_FUZZ_SECONDS per target)"
-tests/fuzz/run.sh "${GASANG_FUZZ_SECONDS:-60}"
+tests/fuzz/run.sh "${GASANG_FUZZ_SECONDS:-30}"
 
 echo "== system tests"
 export GASANG="$PWD/build/src/gasang"

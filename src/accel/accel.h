@@ -33,6 +33,12 @@ struct accel_ops {
 	int (*ioeventfd)(struct machine *m, uint64_t addr, unsigned len, bool pio, bool datamatch,
 			 uint64_t data, int fd);
 	int (*irqfd)(struct machine *m, unsigned gsi, int fd);
+	/* msi: delivers one message-signalled interrupt (address/data as a PCI device writes
+	 * them, e.g. from an MSI-X table entry). Optional. */
+	int (*msi)(struct machine *m, uint64_t addr, uint32_t data);
+	/* msi_route: points an interrupt route at an MSI message, for irqfd(gsi, fd): with
+	 * *gsi < 0 allocates a new GSI (stored in *gsi), else updates that route. Optional. */
+	int (*msi_route)(struct machine *m, int *gsi, uint64_t addr, uint32_t data);
 };
 
 #endif

@@ -15,7 +15,9 @@
 #include "boot/mptable.h"
 #include "boot/x86_boot.h"
 #include "devices/pc_misc.h"
+#include "devices/pci/host.h"
 #include "devices/uart16550.h"
+#include "devices/virtio/attach.h"
 #include "machine/machine.h"
 
 #define UART_PORT 0x3f8
@@ -40,7 +42,23 @@ struct x86_pc {
 	uint8_t *kernel, *initrd;
 	size_t kernel_len, initrd_len;
 	bool have_machine;
+	struct virtio_set *virtio;
+	struct pci_host pci;
+	char *append; /* the user's command line plus virtio_mmio.device= for each device */
 };
+
+/* virtio-mmio slots: 4 KiB windows from 0xd0000000 in the PCI hole, on ISA IRQs no other
+ * device of this board uses (not 8: rtc-cmos, not 9: ACPI SCI); the guest learns of them from
+ * virtio_mmio.device= on its command line. */
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+static const unsigned virtio_irqs[] = {5, 6, 7, 10, 11, 12, 14, 15};
+
+/* virtio-pci (the default): a PCI host bridge on ports 0xCF8/0xCFC with the devices' BARs in
+ * a 256 MiB window from 0xe0000000 (below the IOAPIC and LAPIC, above the virtio-mmio slots),
+ * described to ACPI kernels as \_SB.PCI0 in the DSDT (boot/acpi.c); kernels without ACPI
+ * probe configuration mechanism #1 and scan bus 0 themselves (docs/virtio-pci.md). */
+#define PCI_MMIO_BASE 0xe0000000ULL
+#define PCI_MMIO_SIZE 0x10000000ULL
 
 static int pc_check_mem(const struct vm_config *cfg)
 {
@@ -86,7 +104,7 @@ static int pc_add_ram(struct machine *m, uint64_t size)
 static int pc_fw_cfg(struct x86_pc *pc)
 {
 	struct machine *m = &pc->m;
-	const char *cmd = m->cfg->append ? m->cfg->append : "";
+	const char *cmd = pc->append;
 	uint32_t id = 1, cmdlen = (uint32_t)strlen(cmd) + 1, files = 0;
 	uint64_t ram = m->cfg->mem;
 	uint16_t n = (uint16_t)m->ncpus;
@@ -103,12 +121,55 @@ static int pc_fw_cfg(struct x86_pc *pc)
 	return e;
 }
 
+/* Prints its own error line. */
+static int pc_virtio(struct x86_pc *pc)
+{
+	struct virtio_slots slots = {.base = VIRTIO_MMIO_BASE, .n = ARRAY_SIZE(virtio_irqs)};
+	const char *append = pc->m.cfg->append ? pc->m.cfg->append : "";
+	size_t len = strlen(append) + 64 * ARRAY_SIZE(virtio_irqs) + 2;
+	bool pci = !pc->m.cfg->virtio_transport || strcmp(pc->m.cfg->virtio_transport, "mmio");
+	int e;
+
+	for (unsigned i = 0; i < slots.n; i++)
+		slots.irq[i] = virtio_irqs[i];
+	if (pci) {
+		e = pci_host_init(&pc->pci, &pc->m, PCI_MMIO_BASE, PCI_MMIO_SIZE);
+		if (e) {
+			log_error("x86 board: cannot register the PCI host: %s", err_str(e));
+			return e;
+		}
+		slots.pci = &pc->pci;
+	}
+	e = virtio_attach_all(&pc->m, pc->m.cfg, &slots, &pc->virtio);
+	if (e)
+		return e;
+	pc->append = malloc(len);
+	if (!pc->append) {
+		log_error("x86 board: out of memory");
+		return -ENOMEM;
+	}
+	/* The board's parameters go first: Linux hands everything after " -- " to init. */
+	pc->append[0] = 0;
+	e = virtio_mmio_cmdline(pc->virtio, pc->append, len);
+	if (e)
+		return e;
+	if (pc->append[0] && append[0])
+		strcat(pc->append, " ");
+	strcat(pc->append, append);
+	/* No leading blank: the command line some payloads print stays what the user gave. */
+	memmove(pc->append, pc->append + (pc->append[0] == ' '),
+		strlen(pc->append + (pc->append[0] == ' ')) + 1);
+	return 0;
+}
+
 static int pc_devices(struct x86_pc *pc)
 {
 	struct machine *m = &pc->m;
 	int e;
 
-	uart16550_init(&pc->uart, m, &m->console, UART_IRQ);
+	/* With --console virtio the guest's console is hvc0 and the UART is silent. */
+	uart16550_init(&pc->uart, m, strcmp(m->cfg->console, "virtio") ? &m->console : NULL,
+		       UART_IRQ);
 	e = bus_register(&m->pio, UART_PORT, 8, &uart16550_ops, &pc->uart, "uart16550");
 	e = e ? e : debug_exit_init(m);
 	e = e ? e : i8042_init(m);
@@ -134,7 +195,7 @@ static int pc_load(struct x86_pc *pc)
 	    .kernel_len = pc->kernel_len,
 	    .initrd = pc->initrd,
 	    .initrd_len = pc->initrd_len,
-	    .append = cfg->append,
+	    .append = pc->append,
 	};
 	int e = x86_load_kernel(&ld);
 
@@ -157,10 +218,6 @@ static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
 	struct machine *m = &pc->m;
 	int e;
 
-	if (cfg->console && !strcmp(cfg->console, "virtio")) {
-		log_error("--console virtio: not available on the x86 board yet");
-		return -ENOTSUP;
-	}
 	e = pc_check_mem(cfg);
 	e = e ? e : pc_read("--kernel", cfg->kernel, &pc->kernel, &pc->kernel_len);
 	if (!e && cfg->initrd)
@@ -176,7 +233,7 @@ static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
 	e = pc_add_ram(m, cfg->mem);
 	if (e)
 		return e;
-	e = chardev_open(&m->console, cfg->console);
+	e = chardev_open(&m->console, strcmp(cfg->console, "virtio") ? cfg->console : "stdio");
 	if (e) {
 		log_error("--console %s: %s", cfg->console, err_str(e));
 		return e;
@@ -186,7 +243,8 @@ static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
 		return e;
 	m->irq_set = kvm_irq_line;
 	m->irq_opaque = m;
-	e = pc_devices(pc);
+	e = pc_virtio(pc);
+	e = e ? e : pc_devices(pc);
 	e = e ? e : pc_load(pc);
 	for (unsigned i = 0; !e && i < m->ncpus; i++)
 		e = m->accel->vcpu_init(&m->vcpus[i]);
@@ -212,6 +270,9 @@ int board_x86_run(const struct vm_config *cfg)
 			status = -1;
 		}
 	}
+	loop_stop(&pc->m.loop); /* no device callbacks from here on */
+	virtio_detach_all(pc->virtio);
+	free(pc->append);
 	if (pc->have_machine)
 		machine_free(&pc->m);
 	fw_cfg_free(&pc->fw_cfg);

@@ -46,26 +46,46 @@ static void put(uint8_t *p, unsigned off, uint32_t v, unsigned n)
 	memcpy(p + off, &v, n);
 }
 
+/* The PCI host bridge's memory window (devices/pci, board/x86_pc.c): 0xe0000000-0xefffffff,
+ * as the min and max fields of a DWordMemory descriptor. */
+#define ACPI_PCI_MMIO_BYTES 0x00, 0x00, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xef
+
 /* DSDT:
  *   Name (_S5_, Package () { 5, 5, 0, 0 })
- *   Scope (\_SB) { Device (PEVT) { Name (_HID, "QEMU0001")
+ *   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_UID, 0)
+ *                                   Name (_CRS, { bus 0-255, memory 0xe0000000-0xefffffff }) }
+ *                 Device (PEVT) { Name (_HID, "QEMU0001")
  *                                   Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505,
  *                                                                        0x505, 1, 1) }) } }
- * The second is QEMU's pvpanic device, which Linux's pvpanic-mmio driver binds to. */
+ * PCI0 is the root of bus 0 (configuration mechanism #1, no MCFG); Linux scans it
+ * only when ACPI describes it. PEVT is QEMU's pvpanic device, which Linux's pvpanic-mmio driver
+ * binds to. */
 static uint32_t write_dsdt(uint8_t *p)
 {
-	static const uint8_t aml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a,
-				      ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
-				      /* Scope (\_SB), PkgLength 46 */
-				      0x10, 0x2e, '_', 'S', 'B', '_',
-				      /* Device (PEVT), PkgLength 39 */
-				      0x5b, 0x82, 0x27, 'P', 'E', 'V', 'T',
-				      /* Name (_HID, "QEMU0001") */
-				      0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0',
-				      '0', '1', 0x00,
-				      /* Name (_CRS, Buffer (10) { IO descriptor, end tag }) */
-				      0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a, 0x47, 0x01,
-				      0x05, 0x05, 0x05, 0x05, 0x01, 0x01, 0x79, 0x00};
+	static const uint8_t aml[] = {
+	    0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_S5_SLP_TYP, 0x0a,
+	    ACPI_S5_SLP_TYP, 0x00, 0x00,
+	    /* Scope (\_SB), PkgLength 124 */
+	    0x10, 0x4c, 0x07, '_', 'S', 'B', '_',
+	    /* Device (PCI0), PkgLength 75 */
+	    0x5b, 0x82, 0x4b, 0x04, 'P', 'C', 'I', '0',
+	    /* Name (_HID, EisaId ("PNP0A03")) */
+	    0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+	    /* Name (_UID, Zero) */
+	    0x08, '_', 'U', 'I', 'D', 0x00,
+	    /* Name (_CRS, Buffer (44) { WordBusNumber 0-255, DWordMemory
+	     * window, end tag }) */
+	    0x08, '_', 'C', 'R', 'S', 0x11, 0x2f, 0x0a, 0x2c, 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00,
+	    0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01, 0x87, 0x17, 0x00, 0x00,
+	    0x0c, 0x01, 0x00, 0x00, 0x00, 0x00, ACPI_PCI_MMIO_BYTES, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x10, 0x79, 0x00,
+	    /* Device (PEVT), PkgLength 39 */
+	    0x5b, 0x82, 0x27, 'P', 'E', 'V', 'T',
+	    /* Name (_HID, "QEMU0001") */
+	    0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+	    /* Name (_CRS, Buffer (10) { IO descriptor, end tag }) */
+	    0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a, 0x47, 0x01, 0x05, 0x05, 0x05, 0x05,
+	    0x01, 0x01, 0x79, 0x00};
 	uint32_t len = sizeof(struct sdt_header) + sizeof(aml);
 
 	memcpy(p + sizeof(struct sdt_header), aml, sizeof(aml));

@@ -37,6 +37,7 @@ static void run_usage(FILE *f)
 		"  --disk PATH[,ro][,id=ID]  virtio-blk disk (repeatable)\n"
 		"  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|tap=NAME  virtio-net (repeatable)\n"
 		"  --rng                     virtio-rng device\n"
+		"  --virtio-transport pci|mmio  x86: how virtio devices attach (default pci)\n"
 		"  --vsock CID,uds=PATH      virtio-vsock device, host side on a Unix socket\n"
 		"  --stats                   print exit statistics (reason, count, mean, p99) at exit\n"
 		"  -h, --help                this help\n"
@@ -60,6 +61,7 @@ enum {
 	OPT_RNG,
 	OPT_VSOCK,
 	OPT_STATS,
+	OPT_VIRTIO_TRANSPORT,
 };
 
 static const struct option run_opts[] = {
@@ -77,6 +79,7 @@ static const struct option run_opts[] = {
 	{"rng", no_argument, NULL, OPT_RNG},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"stats", no_argument, NULL, OPT_STATS},
+	{"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -215,6 +218,13 @@ int run_parse_args(int argc, char **argv, struct vm_config *cfg)
 				return -1;
 			}
 			cfg->nets[cfg->nnets++].spec = optarg;
+			break;
+		case OPT_VIRTIO_TRANSPORT:
+			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio")) {
+				log_error("--virtio-transport: expected pci or mmio");
+				return -1;
+			}
+			cfg->virtio_transport = optarg;
 			break;
 		case OPT_RNG:
 			cfg->rng = true;

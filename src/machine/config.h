@@ -42,6 +42,7 @@ struct vm_config {
 	bool rng;
 	bool vsock_enabled;
 	struct vsock_config vsock;
+	const char *virtio_transport; /* x86: "pci" (default, NULL) or "mmio" */
 };
 
 #endif

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined) and runs each
-# for a bounded time. Usage: tests/fuzz/run.sh [seconds per target, default 60]
+# for a bounded time. Usage: tests/fuzz/run.sh [seconds per target, default 30]
 # Environment: FUZZ_OUT (build and corpus directory, default build-fuzz).
 set -eu
 cd "$(dirname "$0")/../.."
-secs=${1:-${FUZZ_SECONDS:-60}}
+secs=${1:-${FUZZ_SECONDS:-30}}
 out=${FUZZ_OUT:-build-fuzz}
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang not found; skipping" >&2
@@ -12,11 +12,18 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 mkdir -p "$out"
 flags="-g -O1 -std=c17 -D_GNU_SOURCE -fno-strict-aliasing -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-common="src/machine/memory.c src/base/log.c src/base/util.c"
-for t in virtq; do
+common="src/machine/memory.c src/base/log.c src/base/util.c src/devices/virtio/queue.c"
+virtio="src/devices/virtio/virtio.c src/devices/virtio/mmio.c src/devices/virtio/blk.c
+	src/devices/virtio/rng.c src/backends/disk_file.c src/backends/disk_uring.c
+	src/machine/bus.c src/machine/loop.c src/machine/stats.c"
+for t in virtq virtio_mmio; do
+	case $t in
+	virtq) srcs=$common libs= ;;
+	virtio_mmio) srcs="$common $virtio" libs="-luring -lpthread" ;;
+	esac
 	echo "fuzz: building fuzz_$t"
 	# shellcheck disable=SC2086
-	clang $flags -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" src/devices/virtio/queue.c $common
+	clang $flags -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" $srcs $libs
 	mkdir -p "$out/corpus_$t"
 	echo "fuzz: running fuzz_$t for ${secs}s"
 	rc=0

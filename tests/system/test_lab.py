@@ -5,8 +5,12 @@ in QEMU TCG with an emulated AMD CPU that has SVM; inside, kvm-amd gives a real 
 nested paging. All checks share ONE outer boot (about a minute on 2 cores): gasang runs the
 KVM payload guests (tests/guests/x86) on real KVM semantics, QEMU boots the cloud guest (the
 reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem,
-once ending through the guest's own `poweroff`.
+once ending through the guest's own `poweroff`, and once with a virtio-blk disk, virtio-rng
+and virtio-net (user mode) over virtio-pci (the stock kernel's own virtio modules, MSI-X
+interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
 """
+import base64
+import gzip
 import pathlib
 import re
 import subprocess
@@ -66,11 +70,43 @@ section gasang inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INIT
 section gasang-poweroff inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
 	--append "$APPEND -- $REPORT; echo before-poweroff; poweroff -f; sleep 30; echo after" \\
 	--cpus 1 --mem 384M
+section gasang-virtio-pci inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
+	--append "$APPEND lab.virtio -- mkdir /m;mount /dev/vda /m;cp /m/t.sh /;sh /t.sh" \\
+	--cpus 1 --mem 256M --disk /lab/vpci.img --rng --net user
+section virtio-pci-image sh -c 'gzip -c /lab/vpci.img | base64'
+"""
+
+# Run by the inner guest from its virtio-pci disk (the kernel command line is too short for it:
+# the stock kernel passes at most 32 words to init).
+VPCI_SCRIPT = """cat /m/seed.txt
+echo "$(cat /proc/sys/kernel/random/boot_id)" > /m/hello.txt
+echo wrote=$(cat /m/hello.txt)
+sync
+umount /m && echo umounted
+echo rng=$(head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \\n')
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0
+ping -c 1 -W 10 10.0.2.2 >/dev/null && echo ping-ok
+grep virtio /proc/interrupts
+for d in /sys/bus/pci/devices/*; do echo pci $(cat $d/vendor) $(cat $d/device) $(cat $d/revision); done
 """
 
 
+def vpci_image(tmp):
+    """A 4 MiB ext4 image (no journal: small) holding seed.txt and the guest's script."""
+    seed = tmp / "seed"
+    seed.mkdir()
+    (seed / "seed.txt").write_text("seed-from-host\n")
+    (seed / "t.sh").write_text(VPCI_SCRIPT)
+    img = tmp / "vpci.img"
+    with open(img, "wb") as f:
+        f.truncate(4 * MiB)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "1024", "-N", "64", "-O", "^has_journal",
+                    "-d", str(seed), str(img)], check=True)
+    return img
+
+
 @pytest.fixture(scope="module")
-def lab_run(gasang):
+def lab_run(gasang, tmp_path_factory):
     why = lab.unavailable()
     if why:
         pytest.skip(f"*** KVM lab SKIPPED: {why} ***")
@@ -78,8 +114,11 @@ def lab_run(gasang):
     payloads = lab.cache_dir() / "payloads"
     subprocess.run([str(ROOT / "tests/guests/x86/build.sh"), str(payloads)], check=True,
                    stdout=subprocess.DEVNULL)
-    r = lab.run(SCRIPT, [gasang] + [payloads / f for f in PAYLOAD_FILES])
+    tmp = tmp_path_factory.mktemp("lab")
+    img = vpci_image(tmp)
+    r = lab.run(SCRIPT, [gasang, img] + [payloads / f for f in PAYLOAD_FILES])
     r.images = images
+    r.tmp = tmp
     return r
 
 
@@ -160,3 +199,50 @@ def test_lab_payload(lab_run, name):
     assert s.exit_status == status, f"{name}: exit {s.exit_status}, wanted {status}\n{s.output}"
     for pat in patterns:
         assert re.search(pat, s.output, re.M), f"{name}: no /{pat}/ in:\n{s.output}"
+
+
+def test_lab_virtio_pci_devices_found(lab_run):
+    s = lab_run.section("gasang-virtio-pci")
+    assert s.cmd_output is not None, f"the guest never ran its command:\n{s.output}"
+    pci = re.findall(r"^pci (\S+) (\S+) (\S+)$", s.cmd_output, re.M)
+    # The host bridge, then virtio-blk (0x1040 + 2) and virtio-rng (0x1040 + 4), revision 1.
+    assert ("0x8086", "0x29c0", "0x00") in pci, s.output
+    assert ("0x1af4", "0x1042", "0x01") in pci, s.output
+    assert ("0x1af4", "0x1044", "0x01") in pci, s.output
+    assert ("0x1af4", "0x1041", "0x01") in pci, s.output  # virtio-net
+
+
+def test_lab_virtio_pci_net_user_ping(lab_run):
+    # virtio-net over virtio-pci (3 MSI-X vectors) to libslirp's gateway.
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    assert "ping-ok" in out, out
+    assert re.search(r"PCI-MSI\S*\s+\S+\s+virtio\d-input\.0$", out, re.M), out
+
+
+def test_lab_virtio_pci_msix_interrupts(lab_run):
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    req = re.search(r"^\s*\d+:\s+(\d+)\s+PCI-MSI\S*\s+\S+\s+virtio0-req\.0$", out, re.M)
+    assert req and int(req.group(1)) > 0, f"no MSI-X interrupts on virtio-blk's queue:\n{out}"
+
+
+def test_lab_virtio_pci_blk_write_read_back_on_host(lab_run):
+    s = lab_run.section("gasang-virtio-pci")
+    out = s.cmd_output or ""
+    assert "seed-from-host" in out, s.output
+    assert "umounted" in out, s.output
+    wrote = re.search(r"^wrote=(\S+)$", out, re.M)
+    assert wrote and len(wrote.group(1)) == 36, s.output  # a boot_id UUID
+    assert s.exit_status == 0 and not s.timed_out, s.output
+    dump = "".join(lab_run.section("virtio-pci-image").output.split())
+    img = lab_run.tmp / "back.img"
+    img.write_bytes(gzip.decompress(base64.b64decode(dump)))
+    r = subprocess.run(["debugfs", "-R", "cat /hello.txt", str(img)], capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.strip() == wrote.group(1), r.stdout + r.stderr
+
+
+def test_lab_virtio_pci_rng_bytes(lab_run):
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    m = re.search(r"^rng=([0-9a-f]*)$", out, re.M)
+    assert m and len(m.group(1)) == 64, f"no 32 bytes from /dev/hwrng:\n{out}"
+    assert m.group(1) != "0" * 64

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from conftest import run_gasang
-from virtio_guest import ROOT, Guest, guests_dir, kernel_has
+from virtio_guest import ROOT, Guest, guests_dir, kernel_with
 
 def need(tool):
     if not shutil.which(tool):
@@ -164,18 +164,43 @@ done
         assert f"HVC-{n}-{token}" in out, out
 
 
-def test_vsock_echo(gasang, tmp_path):
-    if not kernel_has("CONFIG_VIRTIO_VSOCKETS"):
-        pytest.skip("*** guest kernel lacks CONFIG_VIRTIO_VSOCKETS: vsock test SKIPPED ***")
+def test_vsock_both_directions(gasang, tmp_path):
+    kernel = kernel_with("CONFIG_VIRTIO_VSOCKETS")
+    if not kernel:
+        pytest.skip("*** no riscv64 kernel with CONFIG_VIRTIO_VSOCKETS (prebuilt or built by "
+                    "guests/riscv64/build-kernel.sh --force): vsock test SKIPPED ***")
     need("riscv64-linux-gnu-gcc")
     echo = tmp_path / "vsock_echo"
     subprocess.run(["riscv64-linux-gnu-gcc", "-static", "-O2", "-o", str(echo),
                     str(ROOT / "tests" / "guests" / "vsock_echo.c")], check=True)
     uds = tmp_path / "v.sock"
-    g = Guest(gasang, tmp_path, "chmod 755 /vsock_echo; /vsock_echo 1234 &\nsleep 1000\n",
-              ["--vsock", f"3,uds={uds}"], files={"vsock_echo": echo.read_bytes()})
+    # Guest to host: the guest's connect to CID 2 port 5000 reaches the Unix socket uds_5000.
+    host_srv = socket.socket(socket.AF_UNIX)
+    host_srv.bind(f"{uds}_5000")
+    host_srv.listen(1)
+    host_srv.settimeout(120)
+    token_up = secrets.token_hex(8)
+
+    def serve():
+        try:
+            c, _ = host_srv.accept()
+            with c:
+                c.settimeout(30)
+                c.sendall(b"host-saw-" + c.recv(100))
+        except OSError:
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    g = Guest(gasang, tmp_path, f"""chmod 755 /vsock_echo
+/vsock_echo send 5000 {token_up}
+/vsock_echo 1234 &
+sleep 1000
+""", ["--vsock", f"3,uds={uds}"], files={"vsock_echo": echo.read_bytes()}, kernel=kernel)
     try:
         g.wait_for("VSOCK-LISTENING")
+        assert f"VSOCK-REPLY:host-saw-{token_up}" in g.text()
+        # Host to guest, Firecracker style: CONNECT <port>, OK <hostport>, then the stream.
         token = secrets.token_hex(8).encode()
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(60)
@@ -192,6 +217,7 @@ def test_vsock_echo(gasang, tmp_path):
         assert back == token
     finally:
         g.kill(15)
+        host_srv.close()
 
 
 # Bad input: one error line and a non-zero exit, before any guest code runs.

@@ -19,9 +19,16 @@ def guests_dir():
     pytest.skip("*** no prebuilt riscv64 guest (set GASANG_GUESTS): virtio guest tests SKIPPED ***")
 
 
-def kernel_has(option):
-    cfg = guests_dir() / "riscv64" / "kernel.config"
-    return cfg.exists() and f"{option}=y" in cfg.read_text()
+def kernel_with(option):
+    """A riscv64 kernel Image built with option=y, or None: the prebuilt one, else one that
+    guests/riscv64/build-kernel.sh built into the cache (config kept in linux-src/.config), or
+    a kernel placed in $GASANG_CACHE/riscv64-vsock/ (Image + kernel.config)."""
+    cache = pathlib.Path(os.environ.get("GASANG_CACHE", pathlib.Path.home() / ".cache/gasang"))
+    for d in (guests_dir() / "riscv64", cache / "riscv64", cache / "riscv64-vsock"):
+        for config in (d / "kernel.config", d / "linux-src" / ".config"):
+            if (d / "Image").exists() and config.exists() and f"{option}=y" in config.read_text():
+                return d / "Image"
+    return None
 
 
 def _cpio_entry(name, mode, data=b"", ino=[1000]):
@@ -68,10 +75,11 @@ def make_initramfs(path, script, files=None):
 class Guest:
     """A running gasang with a riscv64 Linux guest; output collected from stdout."""
 
-    def __init__(self, gasang, tmp_path, script, args=(), files=None, append="console=ttyS0"):
+    def __init__(self, gasang, tmp_path, script, args=(), files=None, append="console=ttyS0",
+                 kernel=None):
         initrd = make_initramfs(tmp_path / "initrd.cpio", script, files)
         self.cmd = [gasang, "run", "--arch", "riscv64", "--mem", "256M",
-                    "--kernel", str(guests_dir() / "riscv64" / "Image"),
+                    "--kernel", str(kernel or guests_dir() / "riscv64" / "Image"),
                     "--initrd", str(initrd), "--append", f"{append} panic=-1 quiet",
                     *map(str, args)]
         self.out = b""

@@ -89,9 +89,11 @@ static void test_attach_all(void **state)
 	for (unsigned i = 0; i < 4; i++, node = fdt_next_subnode(fdt, node)) {
 		int len;
 		assert_true(node >= 0);
-		const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		const void *reg = fdt_getprop(fdt, node, "reg", &len);
+		fdt64_t base; /* properties are only 4-byte aligned */
 		assert_int_equal(len, 16);
-		assert_int_equal(fdt64_to_cpu(reg[0]), 0xd0000000 + 0x1000ULL * i);
+		memcpy(&base, reg, sizeof(base));
+		assert_int_equal(fdt64_to_cpu(base), 0xd0000000 + 0x1000ULL * i);
 		const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
 		assert_int_equal(fdt32_to_cpu(*irq), 5 + i);
 		assert_string_equal(fdt_getprop(fdt, node, "compatible", &len), "virtio,mmio");

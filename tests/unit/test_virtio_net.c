@@ -15,7 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 
 #include "backends/net.h"
 #include "devices/virtio/devices.h"
@@ -158,12 +163,90 @@ static void test_tap_without_privileges(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* With privileges: frames cross a real tap interface in both directions (seen from the host
+ * through a packet socket on the interface). */
+static void test_tap_frames(void **state)
+{
+	struct vdrv *v = calloc(1, sizeof(*v));
+	struct virtio_dev *d;
+	struct ifreq ifr = {0};
+	uint8_t frame[64], buf[2048];
+	const char *tok = "gasang-tap-frame";
+	int ps, ctl;
+	(void)state;
+
+	vd_machine(v, true);
+	if (geteuid() != 0 || virtio_net_create(&v->m, "tap=gsgtest0", 0, &d)) {
+		loop_free(&v->m.loop);
+		bus_free(&v->m.mmio);
+		gmem_free(&v->m.mem);
+		free(v);
+		skip();
+	}
+	vd_attach(v, d);
+	vd_init(v, ~(1ULL << VIRTIO_RING_F_EVENT_IDX), 2);
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/gsgtest0/disable_ipv6", "w");
+	if (f) {
+		fputs("1", f); /* no autoconfiguration chatter on the wire */
+		fclose(f);
+	}
+	ctl = socket(AF_INET, SOCK_DGRAM, 0);
+	strcpy(ifr.ifr_name, "gsgtest0");
+	assert_int_equal(ioctl(ctl, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(ctl, SIOCSIFFLAGS, &ifr), 0);
+	ps = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	assert_true(ps >= 0);
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_ALL),
+				 .sll_ifindex = (int)if_nametoindex("gsgtest0")};
+	assert_int_equal(bind(ps, (struct sockaddr *)&ll, sizeof(ll)), 0);
+	/* Guest to host: a broadcast frame of a local experimental ethertype. */
+	memset(frame, 0, sizeof(frame));
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, guest_mac, 6);
+	frame[12] = 0x88, frame[13] = 0xb5;
+	memcpy(frame + 14, tok, strlen(tok));
+	struct virtio_net_hdr_v1 hdr = {0};
+	assert_int_equal(gmem_write(&v->m.mem, TXBUF, &hdr, sizeof(hdr)), 0);
+	assert_int_equal(gmem_write(&v->m.mem, TXBUF + 0x100, frame, sizeof(frame)), 0);
+	struct vd_buf tx[2] = {{TXBUF, sizeof(hdr), false}, {TXBUF + 0x100, sizeof(frame), false}};
+	vd_offer(v, 1, tx, 2, true);
+	assert_true(vd_wait_used(v, 1, NULL));
+	bool seen = false;
+	for (int i = 0; i < 50 && !seen; i++) {
+		struct pollfd p = {.fd = ps, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = recv(ps, buf, sizeof(buf), 0);
+		seen = n >= 14 + (ssize_t)strlen(tok) && !memcmp(buf + 14, tok, strlen(tok));
+	}
+	assert_true(seen);
+	/* Host to guest: a frame sent on the interface lands in a receive buffer. */
+	struct vd_buf rx = {RXBUF, 2048, true};
+	vd_offer(v, 0, &rx, 1, true);
+	memcpy(frame, guest_mac, 6);
+	frame[6] = 0x02;
+	frame[15] ^= 1;
+	assert_int_equal(send(ps, frame, sizeof(frame), 0), sizeof(frame));
+	uint32_t len;
+	assert_true(vd_wait_used(v, 0, &len));
+	assert_int_equal(len, sizeof(hdr) + sizeof(frame));
+	assert_int_equal(gmem_read(&v->m.mem, RXBUF + sizeof(hdr), buf, sizeof(frame)), 0);
+	assert_memory_equal(buf, frame, sizeof(frame));
+	close(ps);
+	close(ctl);
+	vd_free(v);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_arp_through_slirp),
 	    cmocka_unit_test(test_hostfwd),
 	    cmocka_unit_test(test_tap_without_privileges),
+	    cmocka_unit_test(test_tap_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

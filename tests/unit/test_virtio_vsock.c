@@ -228,6 +228,14 @@ static void test_bad_uds(void **state)
 	assert_int_equal(virtio_vsock_create(&f->v.m, &vc, &d), -ENOENT);
 	vc.uds = f->path; /* already bound by the fixture's device */
 	assert_int_equal(virtio_vsock_create(&f->v.m, &vc, &d), -EADDRINUSE);
+	/* A socket file nobody listens on (gasang killed with -9) is taken over. */
+	char stale_path[128];
+	snprintf(stale_path, sizeof(stale_path), "%s/stale.sock", f->dir);
+	close(listen_at(stale_path));
+	vc.uds = stale_path;
+	assert_int_equal(virtio_vsock_create(&f->v.m, &vc, &d), 0);
+	virtio_dev_free(d);
+	assert_int_equal(access(stale_path, F_OK), -1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

@@ -148,6 +148,22 @@ static void test_indirect(void **state)
 	assert_false(f->q.broken);
 }
 
+static void test_indirect_unaligned_table(void **state)
+{
+	struct fx *f = *state;
+	struct vring_desc t[2] = {
+	    {.addr = BUF, .len = 16, .flags = VRING_DESC_F_NEXT, .next = 1},
+	    {.addr = BUF + 0x100, .len = 1, .flags = VRING_DESC_F_WRITE},
+	};
+	/* An 8-byte aligned table, as Linux's kmalloc can return for small allocations. */
+	assert_int_equal(gmem_write(&f->mem, BUF + 0x1008, t, sizeof(t)), 0);
+	put_desc(f, 0, BUF + 0x1008, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.nr, 1);
+	assert_int_equal(f->c.nw, 1);
+}
+
 static void test_wraparound_normal(void **state)
 {
 	struct fx *f = *state;
@@ -467,6 +483,7 @@ int main(void)
 	    T(test_empty),
 	    T(test_simple_chain),
 	    T(test_indirect),
+	    T(test_indirect_unaligned_table),
 	    T(test_wraparound_normal),
 	    T(test_loop),
 	    T(test_self_loop),

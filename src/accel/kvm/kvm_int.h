@@ -3,6 +3,7 @@
 #define GASANG_ACCEL_KVM_KVM_INT_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "accel/kvm/kvm.h"
@@ -12,6 +13,9 @@
  * PCI hole's devices, outside RAM). */
 #define KVM_IDENTITY_MAP_ADDR 0xfeffc000ULL
 #define KVM_TSS_ADDR	      0xfeffd000ULL
+
+#define KVM_MSI_GSI_BASE 24 /* after the IOAPIC's 24 pins */
+#define KVM_MSI_ROUTES	 256
 
 struct kvm_vm {
 	int sys_fd;
@@ -23,6 +27,10 @@ struct kvm_vm {
 	bool have_entry;
 	uint16_t hc_port;
 	kvm_hypercall_fn hc_fn;
+	/* msi.c: MSI routes (GSIs from KVM_MSI_GSI_BASE), kept to rebuild the routing table. */
+	pthread_mutex_t msi_lock;
+	unsigned nmsi;
+	struct kvm_irq_routing_entry msi[KVM_MSI_ROUTES];
 };
 
 struct kvm_vcpu {
@@ -46,6 +54,9 @@ int cpu_x86_setup_msrs(struct vcpu *v);
 int cpu_x86_setup_fpu_lapic(struct vcpu *v);
 int cpu_x86_setup_entry(struct vcpu *v, const struct x86_entry *e);
 void cpu_x86_dump(struct vcpu *v, FILE *f);
+
+/* msi.c: accel_ops.msi_route. */
+int kvm_msi_route(struct machine *m, int *gsi, uint64_t addr, uint32_t data);
 
 /* exits.c: one handler per exit reason. Return 0 to enter the guest again, -1 after the
  * machine was asked to stop because of a guest error. */

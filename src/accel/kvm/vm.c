@@ -146,6 +146,7 @@ static int kvm_init(struct machine *m)
 	if (!k)
 		return -ENOMEM;
 	k->sys_fd = k->vm_fd = -1;
+	pthread_mutex_init(&k->msi_lock, NULL);
 	m->accel_priv = k;
 	k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (k->sys_fd < 0) {
@@ -238,6 +239,18 @@ static int kvm_irqfd(struct machine *m, unsigned gsi, int fd)
 	return r < 0 ? r : 0;
 }
 
+static int kvm_msi(struct machine *m, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {.address_lo = (uint32_t)addr,
+			      .address_hi = (uint32_t)(addr >> 32),
+			      .data = data};
+	int r = kvm_ioctl_retry(kvm_of(m)->vm_fd, KVM_SIGNAL_MSI, (unsigned long)&msi);
+
+	/* 0: the interrupt was blocked (e.g. a masked LAPIC), still delivered as far as the
+	 * device is concerned. */
+	return r < 0 ? r : 0;
+}
+
 /* vcpu.c */
 int kvm_vcpu_init(struct vcpu *v);
 int kvm_vcpu_run(struct vcpu *v);
@@ -256,6 +269,8 @@ const struct accel_ops kvm_accel_ops = {
     .free = kvm_free,
     .ioeventfd = kvm_ioeventfd,
     .irqfd = kvm_irqfd,
+    .msi = kvm_msi,
+    .msi_route = kvm_msi_route,
 };
 
 /* The board installs this as m->irq_set. */

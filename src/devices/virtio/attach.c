@@ -25,6 +25,20 @@ static int place(const struct virtio_slots *slots, struct virtio_set *s, struct 
 	}
 	a = &s->a[s->n];
 	a->dev = d;
+	if (slots->pci) {
+		a->pci = true;
+		a->irq = slots->irq[s->n];
+		e = virtio_pci_attach(&a->p, slots->pci, d, a->irq);
+		a->base = a->p.bar;
+		if (e) {
+			virtio_pci_detach(&a->p);
+			virtio_dev_free(d);
+			log_error("%s: cannot attach a virtio-pci function: %s", what, err_str(e));
+			return e;
+		}
+		s->n++;
+		return 0;
+	}
 	a->base = slots->base + (uint64_t)s->n * VIRTIO_MMIO_SIZE;
 	a->irq = slots->irq[s->n];
 	e = virtio_mmio_attach(&a->t, d, a->base, a->irq);
@@ -109,7 +123,10 @@ void virtio_detach_all(struct virtio_set *s)
 	if (!s)
 		return;
 	for (unsigned i = 0; i < s->n; i++) {
-		virtio_mmio_detach(&s->a[i].t);
+		if (s->a[i].pci)
+			virtio_pci_detach(&s->a[i].p);
+		else
+			virtio_mmio_detach(&s->a[i].t);
 		virtio_dev_free(s->a[i].dev);
 	}
 	free(s);
@@ -120,6 +137,8 @@ int virtio_mmio_cmdline(const struct virtio_set *s, char *buf, size_t len)
 	size_t used = strnlen(buf, len);
 
 	for (unsigned i = 0; s && i < s->n; i++) {
+		if (s->a[i].pci)
+			continue;
 		int n = snprintf(buf + used, len - used, " virtio_mmio.device=4K@0x%" PRIx64 ":%u",
 				 s->a[i].base, s->a[i].irq);
 		if (n < 0 || (size_t)n >= len - used)
@@ -135,6 +154,8 @@ int virtio_mmio_fdt(const struct virtio_set *s, void *fdt, int parent, uint32_t 
 	 * keeps them in address order, which is the order Linux probes (vda before vdb). */
 	for (unsigned i = s ? s->n : 0; i-- > 0;) {
 		const struct virtio_attached *a = &s->a[i];
+		if (a->pci)
+			continue;
 		fdt64_t reg[2] = {cpu_to_fdt64(a->base), cpu_to_fdt64(VIRTIO_MMIO_SIZE)};
 		char name[40];
 		int node, e;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "devices/virtio/mmio.h"
+#include "devices/virtio/pci.h"
 #include "machine/config.h"
 
 struct machine;
@@ -21,11 +22,16 @@ struct virtio_slots {
 	uint64_t base;
 	unsigned n;
 	unsigned irq[VIRTIO_MAX_SLOTS];
+	/* x86: when set, devices go on this PCI host as virtio-pci functions instead (irq[i]
+	 * is then the INTx line of the i-th device). */
+	struct pci_host *pci;
 };
 
 struct virtio_attached {
 	struct virtio_dev *dev;
 	struct virtio_mmio t;
+	struct virtio_pci p; /* used instead of t when pci */
+	bool pci;
 	uint64_t base;
 	unsigned irq;
 };
@@ -46,7 +52,7 @@ int virtio_attach_all(struct machine *m, const struct vm_config *cfg,
  * machine_free(). NULL is fine. */
 void virtio_detach_all(struct virtio_set *s);
 
-/* x86: appends " virtio_mmio.device=4K@0xBASE:IRQ" per device to buf (NUL terminated, of
+/* x86: appends " virtio_mmio.device=4K@0xBASE:IRQ" per virtio-mmio device to buf (NUL terminated, of
  * size len). Returns 0 or -ENOSPC. */
 int virtio_mmio_cmdline(const struct virtio_set *s, char *buf, size_t len);
 /* riscv64: adds a "virtio_mmio@BASE" node per device under parent (a node with

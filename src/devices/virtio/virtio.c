@@ -113,13 +113,19 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
 
 void virtio_queue_done(struct virtio_dev *d, unsigned q)
 {
-	if (virtq_should_notify(&d->vq[q]) && d->raise)
+	if (!virtq_should_notify(&d->vq[q]))
+		return;
+	if (d->raise_queue)
+		d->raise_queue(d, q);
+	else if (d->raise)
 		d->raise(d, VIRTIO_ISR_USED);
 }
 
 void virtio_dev_free(struct virtio_dev *d)
 {
+	/* No pthread_mutex_destroy: the device's free releases the memory d lives in, and may
+	 * still complete in-flight requests (taking the lock) on its way out. A default mutex
+	 * holds no resources. */
 	if (d->ops && d->ops->free)
 		d->ops->free(d);
-	pthread_mutex_destroy(&d->lock);
 }

@@ -56,6 +56,9 @@ struct virtio_dev {
 	uint32_t config_size;
 	/* Set by the transport: raises the device's interrupt with the given ISR bits. */
 	void (*raise)(struct virtio_dev *d, uint32_t isr_bits);
+	/* Optional, set by transports with per-queue interrupts (virtio-pci MSI-X): used
+	 * instead of raise(d, VIRTIO_ISR_USED) when queue q has new used entries. */
+	void (*raise_queue)(struct virtio_dev *d, unsigned q);
 	void *transport;
 };
 

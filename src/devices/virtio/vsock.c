@@ -60,6 +60,7 @@ struct conn {
 	uint32_t fwd_cnt, fwd_reported;
 	char hello[40];
 	unsigned hello_len;
+	bool dead; /* on the spare list */
 };
 
 struct vsock_dev {
@@ -69,6 +70,9 @@ struct vsock_dev {
 	char *uds;
 	int listen_fd;
 	struct conn *conns;
+	/* Closed connections are kept for reuse, never freed while the device lives: the loop
+	 * thread may still hold an event for one while another thread closes it. */
+	struct conn *spare;
 	unsigned nconns;
 	uint32_t next_port;
 	bool pushed; /* receive buffers were used since the last interrupt check */
@@ -93,8 +97,10 @@ static void conn_free(struct conn *c)
 		loop_del_fd(&v->dev.m->loop, c->fd);
 		close(c->fd);
 	}
-	free(c->buf);
-	free(c);
+	c->fd = -1;
+	c->dead = true;
+	c->next = v->spare;
+	v->spare = c;
 }
 
 static struct conn *conn_find(struct vsock_dev *v, uint32_t host_port, uint32_t guest_port)
@@ -113,18 +119,29 @@ static struct conn *conn_new(struct vsock_dev *v, int fd)
 
 	if (v->nconns >= MAX_CONNS)
 		return NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->buf = malloc(VSOCK_BUF);
-	if (!c->buf || loop_add_fd(&v->dev.m->loop, fd, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP,
-				   on_conn_event, c)) {
-		free(c->buf);
-		free(c);
+	if (v->spare) {
+		c = v->spare;
+		v->spare = c->next;
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		c->buf = malloc(VSOCK_BUF);
+		if (!c->buf) {
+			free(c);
+			return NULL;
+		}
+	}
+	/* Everything set before the fd is watched: its first event may come at once (it waits
+	 * for the device lock, which our caller holds). */
+	*c = (struct conn){.v = v, .fd = fd, .buf = c->buf};
+	if (loop_add_fd(&v->dev.m->loop, fd, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP,
+			on_conn_event, c)) {
+		c->dead = true;
+		c->next = v->spare;
+		v->spare = c;
 		return NULL;
 	}
-	c->v = v;
-	c->fd = fd;
 	c->next = v->conns;
 	v->conns = c;
 	v->nconns++;
@@ -477,6 +494,10 @@ static void on_conn_event(void *opaque, uint32_t events)
 	struct vsock_dev *v = c->v;
 
 	pthread_mutex_lock(&v->dev.lock);
+	if (c->dead) { /* closed while this event was on its way */
+		pthread_mutex_unlock(&v->dev.lock);
+		return;
+	}
 	if (c->state == C_HELLO) {
 		read_hello(c); /* may free c */
 	} else {
@@ -522,6 +543,12 @@ static void vsock_free(struct virtio_dev *d)
 	struct vsock_dev *v = d->priv;
 
 	vsock_reset(d);
+	while (v->spare) {
+		struct conn *c = v->spare;
+		v->spare = c->next;
+		free(c->buf);
+		free(c);
+	}
 	if (v->listen_fd >= 0) {
 		loop_del_fd(&d->m->loop, v->listen_fd);
 		close(v->listen_fd);
@@ -541,6 +568,19 @@ static const struct virtio_dev_ops vsock_ops = {
     .free = vsock_free,
 };
 
+/* True when nobody listens on the socket file (connect refused). */
+static bool stale(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool r;
+
+	if (fd < 0)
+		return false;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) && errno == ECONNREFUSED;
+	close(fd);
+	return r;
+}
+
 static int listen_uds(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -552,7 +592,18 @@ static int listen_uds(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = -errno;
+		/* A socket file left behind by a gasang that was killed: take it over. */
+		if (e == -EADDRINUSE && stale(&sa) && unlink(path) == 0 &&
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			e = 0;
+		if (e) {
+			close(fd);
+			return e;
+		}
+	}
+	if (listen(fd, 64)) {
 		e = -errno;
 		close(fd);
 		return e;
