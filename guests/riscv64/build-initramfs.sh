@@ -12,7 +12,9 @@ mkdir -p "$cache"
 out=$cache/initramfs.cpio
 
 find_busybox() {
+	# GASANG_NO_SHARED=1 ignores prebuilt guests (to exercise the fresh-machine path).
 	for d in "${GASANG_SHARED_GUESTS:-}" /work/shared/guests "$root/../shared/guests"; do
+		[ -z "${GASANG_NO_SHARED:-}" ] || break
 		[ -n "$d" ] && [ -x "$d/riscv64/busybox" ] && { echo "$d/riscv64/busybox"; return; }
 	done
 	[ -x "$cache/busybox" ] && { echo "$cache/busybox"; return; }
@@ -25,8 +27,8 @@ build_busybox() {
 	echo "gasang: cross-building a static riscv64 busybox (a few minutes)" >&2
 	mkdir -p "$src"
 	if [ ! -f "$src/Makefile" ]; then
-		(cd "$cache" && apt-get source --download-only busybox >/dev/null) || {
-			echo "gasang: cannot get Debian's busybox source (enable deb-src in apt)" >&2
+		"$root/guests/apt-source.sh" busybox "$cache" >/dev/null || {
+			echo "gasang: cannot download Debian's busybox source package" >&2
 			exit 1
 		}
 		tar -xf "$cache"/busybox_*.orig.tar.* -C "$src" --strip-components=1
