@@ -346,24 +346,46 @@ static void test_indirect_loop(void **state)
 static void test_indirect_table_too_long(void **state)
 {
 	struct fx *f = *state;
-	/* A table of NUM+1 valid, unlinked entries: longer than the queue allows. */
-	put_desc(f, 0, BUF + 0x1000, 16 * (NUM + 1), VRING_DESC_F_INDIRECT, 0);
+	/* More entries than any queue may have (1024): refused before walking. */
+	put_desc(f, 0, BUF + 0x1000, 16 * (VIRTQ_MAX_SIZE + 1), VRING_DESC_F_INDIRECT, 0);
 	offer(f, 0);
 	expect_broken(f);
+}
+
+static void test_indirect_table_bigger_than_queue_ok(void **state)
+{
+	struct fx *f = *state;
+	/* Linux gives virtio-blk indirect tables of seg_max + 2 entries, which with the ring's
+	 * head descriptor exceeds the queue size: that is legal. */
+	struct vring_desc t[NUM + 1];
+	for (unsigned i = 0; i <= NUM; i++)
+		t[i] = (struct vring_desc){.addr = BUF + i,
+					   .len = 1,
+					   .flags = VRING_DESC_F_NEXT,
+					   .next = (uint16_t)(i + 1)};
+	t[NUM].flags = VRING_DESC_F_WRITE;
+	assert_int_equal(gmem_write(&f->mem, BUF + 0x1000, t, sizeof(t)), 0);
+	put_desc(f, 0, BUF + 0x1000, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.nr, NUM);
+	assert_int_equal(f->c.nw, 1);
 }
 
 static void test_chain_too_long(void **state)
 {
 	struct fx *f = *state;
-	/* Direct descriptors plus an indirect table that together exceed NUM entries. */
-	struct vring_desc t[NUM];
-	for (unsigned i = 0; i < NUM; i++)
+	/* Two ring descriptors plus a full 1024-entry indirect table: more buffers than a
+	 * chain may carry. */
+	static struct vring_desc t[VIRTQ_MAX_SIZE];
+	for (unsigned i = 0; i < VIRTQ_MAX_SIZE; i++)
 		t[i] = (struct vring_desc){
 		    .addr = BUF, .len = 1, .flags = VRING_DESC_F_NEXT, .next = (uint16_t)(i + 1)};
-	t[NUM - 1].flags = 0;
-	assert_int_equal(gmem_write(&f->mem, BUF + 0x1000, t, sizeof(t)), 0);
+	t[VIRTQ_MAX_SIZE - 1].flags = 0;
+	assert_int_equal(gmem_write(&f->mem, BUF + 0x8000, t, sizeof(t)), 0);
 	put_desc(f, 0, BUF, 4, VRING_DESC_F_NEXT, 1);
-	put_desc(f, 1, BUF + 0x1000, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+	put_desc(f, 1, BUF, 4, VRING_DESC_F_NEXT, 2);
+	put_desc(f, 2, BUF + 0x8000, sizeof(t), VRING_DESC_F_INDIRECT, 0);
 	offer(f, 0);
 	expect_broken(f);
 }
@@ -503,6 +525,7 @@ int main(void)
 	    T(test_indirect_next_out_of_table),
 	    T(test_indirect_loop),
 	    T(test_indirect_table_too_long),
+	    T(test_indirect_table_bigger_than_queue_ok),
 	    T(test_chain_too_long),
 	    T(test_full_length_chain_ok),
 	    T(test_enable_rejects_bad_rings),

@@ -105,6 +105,8 @@ static int add_buf(struct virtq *q, struct virtq_chain *c, const struct virtq_de
 		return queue_error(q, "readable descriptor after a writable one");
 	if (!d->len)
 		return 0;
+	if (c->nr + c->nw == VIRTQ_MAX_SIZE)
+		return queue_error(q, "more buffers in a chain than the device takes");
 	p = gmem_ptr(q->mem, d->addr, d->len);
 	if (!p)
 		return queue_error(q, "buffer outside guest RAM");
@@ -119,20 +121,21 @@ static int add_buf(struct virtq *q, struct virtq_chain *c, const struct virtq_de
 	return 0;
 }
 
-/* Walks an indirect table. *budget is how many more descriptors the whole chain may hold. */
-static int walk_indirect(struct virtq *q, struct virtq_chain *c, const struct virtq_desc_raw *d,
-			 unsigned *budget)
+/* Walks an indirect table. Its size is not bound by the queue size (Linux gives virtio-blk
+ * tables of seg_max + 2 entries, one more than the ring part of the chain leaves), only by
+ * VIRTQ_MAX_SIZE; a walk longer than the table has a loop. */
+static int walk_indirect(struct virtq *q, struct virtq_chain *c, const struct virtq_desc_raw *d)
 {
 	const struct virtq_desc_raw *table;
-	unsigned n, i = 0;
+	unsigned n, i = 0, steps = 0;
 
 	if (d->flags & VRING_DESC_F_NEXT)
 		return queue_error(q, "indirect descriptor with NEXT");
 	if (!d->len || d->len % 16)
 		return queue_error(q, "indirect table length not a multiple of 16");
 	n = d->len / 16;
-	if (n > *budget)
-		return queue_error(q, "indirect table longer than the queue");
+	if (n > VIRTQ_MAX_SIZE)
+		return queue_error(q, "indirect table longer than 1024 entries");
 	/* No alignment requirement for indirect tables (Linux's kmalloc may give 8 bytes): the
 	 * entries are copied out with memcpy. */
 	table = gmem_ptr(q->mem, d->addr, d->len);
@@ -141,9 +144,8 @@ static int walk_indirect(struct virtq *q, struct virtq_chain *c, const struct vi
 	for (;;) {
 		struct virtq_desc_raw e;
 
-		if (!*budget)
-			return queue_error(q, "indirect chain too long (loop?)");
-		(*budget)--;
+		if (steps++ == n)
+			return queue_error(q, "indirect chain longer than its table (loop)");
 		memcpy(&e, &table[i], sizeof(e)); /* one snapshot: the guest may change it */
 		if (e.flags & VRING_DESC_F_INDIRECT)
 			return queue_error(q, "indirect descriptor inside an indirect table");
@@ -191,7 +193,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		budget--;
 		memcpy(&d, &q->desc[idx], sizeof(d));
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (walk_indirect(q, c, &d, &budget))
+			if (walk_indirect(q, c, &d))
 				return -EIO;
 			break;
 		}

@@ -38,7 +38,9 @@ struct virtq {
 };
 
 /* One descriptor chain, as host iovecs into guest RAM: iov[0..nr) are device-readable,
- * iov[nr..nr+nw) device-writable. Zero-length descriptors are dropped. */
+ * iov[nr..nr+nw) device-writable. Zero-length descriptors are dropped. The ring part of a
+ * chain is at most the queue size, an indirect table at most VIRTQ_MAX_SIZE entries, and the
+ * whole chain at most VIRTQ_MAX_SIZE buffers. */
 struct virtq_chain {
 	uint16_t head;
 	unsigned nr, nw;
