@@ -67,6 +67,8 @@ def run_guest(cmd, timeout=600):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--accel", default="emu", choices=("emu", "emu-interp"),
+                    help="gasang engine: emu (translator) or emu-interp (interpreter)")
     ap.add_argument("--gasang", default=os.environ.get("GASANG", ROOT / "build/src/gasang"))
     args = ap.parse_args()
     kernel = script("guests/riscv64/build-kernel.sh")
@@ -88,7 +90,8 @@ def run_all(args, kernel, base, tmp):
     append = 'console=ttyS0 quiet gasang.run="/bin/cpubench"'
     vms = {
         "gasang": [str(args.gasang), "run", "--arch", "riscv64", "--kernel", kernel,
-                   "--initrd", str(initrd), "--mem", "256M", "--append", append],
+                   "--initrd", str(initrd), "--mem", "256M", "--accel", args.accel,
+                   "--append", append],
         "qemu": ["qemu-system-riscv64", "-M", "virt", "-m", "256M", "-smp", "1",
                  "-nographic", "-no-reboot", "-kernel", kernel, "-initrd", str(initrd),
                  "-append", append],
