@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""bench/io: virtio I/O, gasang vs QEMU (TCG), same riscv64 guest, image and back end.
+
+Boots the same Linux Image and initramfs (plus bench/iobench, cross-compiled static) on
+  gasang run --arch riscv64 --disk IMG --net user,hostfwd=...        and
+  qemu-system-riscv64 -M virt  with virtio-blk-device (raw file) and virtio-net-device (user),
+each with a fresh raw image. In the guest, iobench measures O_DIRECT sequential write/read
+(1 MiB blocks) and 4 KiB random write/read (fixed seed) on /dev/vda, then serves TCP over the
+hostfwd port: the host times sending N MiB to the guest and receiving N MiB from it.
+Prints each metric and the ratio gasang/QEMU: higher is better, target >= 1.0.
+"""
+import argparse
+import io
+import os
+import pathlib
+import re
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from emu import newc_entry, script  # noqa: E402
+
+LINE = re.compile(r"iobench: (\S+) ([\d.]+) (MB/s|IOPS)")
+GPORT = 5001
+MIB = 1 << 20
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Vm:
+    """A running VM whose console is collected by a thread."""
+
+    def __init__(self, cmd):
+        self.lines, self.stamps, self.cv = [], [], threading.Condition()
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in io.TextIOWrapper(self.p.stdout, errors="replace"):
+            with self.cv:
+                self.lines.append(raw)
+                self.stamps.append(time.monotonic())
+                self.cv.notify_all()
+        with self.cv:
+            self.lines.append(None)
+            self.cv.notify_all()
+
+    def wait_for(self, text, timeout=300):
+        end = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                if any(l is not None and text in l for l in self.lines):
+                    return
+                if None in self.lines or time.monotonic() > end:
+                    self.p.kill()
+                    sys.exit(f"bench/io: no '{text}' from the guest:\n" +
+                             "".join(l for l in self.lines[-30:] if l))
+                self.cv.wait(1)
+
+    def stamp(self, text):
+        return next(t for l, t in zip(self.lines, self.stamps) if l and text in l)
+
+    def results(self):
+        return {m.group(1): float(m.group(2)) for l in self.lines if l
+                for m in [LINE.search(l)] if m}
+
+
+def connect(port):
+    c = socket.create_connection(("127.0.0.1", port), timeout=120)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * MIB)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * MIB)
+    return c
+
+
+def tcp_to_guest(port, mib):
+    chunk = b"\xa5" * (256 * 1024)
+    t = time.monotonic()
+    with connect(port) as c:
+        c.sendall(b"R")
+        for _ in range(mib * 4):
+            c.sendall(chunk)
+        c.shutdown(socket.SHUT_WR)
+        reply = b""
+        while b"\n" not in reply:
+            d = c.recv(100)
+            if not d:
+                break
+            reply += d
+    t = time.monotonic() - t
+    if reply.split() != [b"OK", str(mib * MIB).encode()]:
+        sys.exit(f"bench/io: host->guest transfer incomplete: {reply!r}")
+    return mib * MIB / 1e6 / t
+
+
+def tcp_from_guest(port, mib):
+    t = time.monotonic()
+    got = 0
+    with connect(port) as c:
+        c.sendall(b"S" + struct.pack(">I", mib))
+        while True:
+            d = c.recv(1 << 18)
+            if not d:
+                break
+            got += len(d)
+    t = time.monotonic() - t
+    if got != mib * MIB:
+        sys.exit(f"bench/io: guest->host transfer incomplete: {got} bytes")
+    return mib * MIB / 1e6 / t
+
+
+def run_vm(name, cmd, port, args):
+    vm = Vm(cmd)
+    vm.wait_for("iobench: tcp listening")
+    res = vm.results()
+    # Guest-measured times are only meaningful if the guest clock keeps up with the host's.
+    done = next(l for l in vm.lines if l and "iobench: disk done" in l)
+    guest_s = float(done.split()[3])
+    host_s = vm.stamp("iobench: disk done") - vm.stamp("iobench: disk start")
+    res["clock"] = (guest_s, host_s)
+    res["tcp-host-to-guest"] = tcp_to_guest(port, args.tcp_mib)
+    res["tcp-guest-to-host"] = tcp_from_guest(port, args.tcp_mib)
+    with connect(port) as c:
+        c.sendall(b"Q")
+    vm.wait_for("gasang-init: exit status")
+    try:
+        vm.p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        vm.p.kill()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3, help="runs per VMM (interleaved), median")
+    ap.add_argument("--accel", default="emu", choices=("emu", "emu-interp"))
+    ap.add_argument("--seq-mib", type=int, default=32)
+    ap.add_argument("--rand-ops", type=int, default=2000)
+    ap.add_argument("--tcp-mib", type=int, default=32)
+    ap.add_argument("--disk-mib", type=int, default=64)
+    ap.add_argument("--gasang", default=os.environ.get("GASANG", ROOT / "build/src/gasang"))
+    args = ap.parse_args()
+    kernel = script("guests/riscv64/build-kernel.sh")
+    base = script("guests/riscv64/build-initramfs.sh")
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="gasang-bench-io-"))
+    try:
+        run_all(args, kernel, base, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_all(args, kernel, base, tmp):
+    subprocess.run(["riscv64-linux-gnu-gcc", "-static", "-O2", "-o", tmp / "iobench",
+                    ROOT / "bench/iobench.c"], check=True)
+    initrd = tmp / "initrd.cpio"
+    cpio = newc_entry("bin/iobench", (tmp / "iobench").read_bytes(), 0o100755)
+    initrd.write_bytes(pathlib.Path(base).read_bytes() + cpio +
+                       newc_entry("TRAILER!!!", b"", 0))
+    run = ("ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up; route add default gw 10.0.2.2; "
+           f"/bin/iobench disk /dev/vda {args.seq_mib} {args.rand_ops} && "
+           f"/bin/iobench tcp {GPORT}")
+    append = f'console=ttyS0 quiet gasang.run="{run}"'
+    runs = {"gasang": [], "qemu": []}
+    for name in ("gasang", "qemu") * args.runs:
+        img = tmp / f"{name}.img"
+        with open(img, "wb") as f:
+            f.truncate(args.disk_mib * MIB)
+        port = free_port()
+        fwd = f"hostfwd=tcp:127.0.0.1:{port}-:{GPORT}"
+        if name == "gasang":
+            cmd = [str(args.gasang), "run", "--arch", "riscv64", "--kernel", kernel,
+                   "--initrd", str(initrd), "--mem", "256M", "--accel", args.accel,
+                   "--disk", str(img), "--net", "user," + fwd, "--append", append]
+        else:
+            cmd = ["qemu-system-riscv64", "-M", "virt", "-m", "256M", "-smp", "1",
+                   "-nographic", "-no-reboot", "-kernel", kernel, "-initrd", str(initrd),
+                   "-drive", f"file={img},format=raw,if=none,id=d0",
+                   "-device", "virtio-blk-device,drive=d0",
+                   "-netdev", f"user,id=n0,{fwd}", "-device", "virtio-net-device,netdev=n0",
+                   "-append", append]
+        runs[name].append(run_vm(name, cmd, port, args))
+        head = img.read_bytes()[:4096]
+        if head != bytes((i * 131 + 7) & 0xFF for i in range(4096)):
+            sys.exit(f"bench/io: {name}: the guest's writes are not in the image")
+        img.unlink()
+
+    res = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "clock"}
+           for n, rs in runs.items()}
+    for n, rs in runs.items():
+        res[n]["clock"] = tuple(sum(r["clock"][i] for r in rs) for i in (0, 1))
+    print(f"bench/io: {args.runs} runs each, interleaved, median; gasang --accel {args.accel} vs QEMU TCG; seq {args.seq_mib} MiB, "
+          f"rand {args.rand_ops} ops, tcp {args.tcp_mib} MiB; host: {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.1f}")
+    print("higher is better; ratio = gasang / QEMU, target >= 1.0")
+    for name in ("gasang", "qemu"):
+        g, h = res[name]["clock"]
+        print(f"clock check {name}: disk phase {g:.2f} s by the guest clock, "
+              f"{h:.2f} s by the host's (console timestamps)")
+    units = {"seq-write": "MB/s", "seq-read": "MB/s", "rand-write": "IOPS",
+             "rand-read": "IOPS", "tcp-host-to-guest": "MB/s", "tcp-guest-to-host": "MB/s"}
+    for k, u in units.items():
+        g, q = res["gasang"].get(k), res["qemu"].get(k)
+        if g is None or q is None:
+            print(f"{k:18} missing (gasang {g}, qemu {q})")
+            continue
+        r = g / q
+        print(f"{k:18} gasang {g:9.1f} {u:4}  qemu {q:9.1f} {u:4}  ratio {r:5.2f}  "
+              f"{'met' if r >= 1.0 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
