@@ -13,7 +13,7 @@ LDFLAGS=(-m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T 
 
 gcc "${CFLAGS[@]}" -c "$src/mb32.S" -o "$out/mb32.o"
 gcc "${CFLAGS[@]}" -c "$src/lib.c" -o "$out/lib.o"
-for c in pio mmio hcall devices timer smp rt; do
+for c in pio mmio hcall devices timer smp rt vblk; do
   gcc "${CFLAGS[@]}" -c "$src/$c.c" -o "$out/$c.o"
   extra=()
   [ -f "$src/${c}_asm.S" ] && { gcc "${CFLAGS[@]}" -c "$src/${c}_asm.S" -o "$out/${c}_asm.o"; extra=("$out/${c}_asm.o"); }

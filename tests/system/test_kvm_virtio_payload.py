@@ -1,0 +1,60 @@
+"""A payload guest with its own minimal virtio-blk driver (tests/guests/x86/vblk.c) on KVM, over
+virtio-mmio and virtio-pci: write a pattern to a sector, flush, read it back; the host image holds
+the pattern, every completion raised an interrupt, and every queue notification went through an
+ioeventfd (not a vCPU exit)."""
+import re
+
+import pytest
+
+from conftest import run_gasang
+from x86_payloads import payload
+
+SECTOR = 7
+OK = (0x2a << 1) | 1
+
+
+@pytest.fixture(autouse=True)
+def _kvm(kvm):
+    pass
+
+
+def dev_stats(stderr, name):
+    m = re.search(r"^" + re.escape(name) + r"\s+(\d+)\s", stderr, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def pattern():
+    return bytes((i ^ 0xa5 ^ SECTOR) & 0xff for i in range(512))
+
+
+@pytest.mark.parametrize("transport", ["mmio", "pci"])
+def test_payload_virtio_blk_write_flush_read(tmp_path, transport):
+    img = tmp_path / "disk.img"
+    img.write_bytes(b"\0" * (64 * 1024))
+    args = ["run", "--kernel", payload("vblk.elf"), "--append", f"sector={SECTOR}",
+            "--disk", img, "--stats"]
+    if transport == "mmio":
+        args += ["--virtio-transport", "mmio"]
+    r = run_gasang(*args, check_status=OK)
+    line = next(l for l in r.stdout.splitlines() if l.startswith("vblk "))
+    assert line.startswith(f"vblk {transport} status=0,0,0 mismatches=0 irqs=3"), line
+    if transport == "mmio":
+        # The slot's ISA IRQ 5 reached the in-kernel PIC (irqfd path).
+        assert "irr=1" in line, line
+    data = img.read_bytes()
+    assert data[SECTOR * 512:(SECTOR + 1) * 512] == pattern()
+    assert data[:SECTOR * 512] == b"\0" * (SECTOR * 512)
+    name = "virtio:ioeventfd-notify" if transport == "mmio" else "virtio-pci:ioeventfd-notify"
+    # Three requests (write, flush, read), three notifications, each through the ioeventfd.
+    assert dev_stats(r.stderr, name) >= 3, r.stderr
+    # ...and none of them was an MMIO exit: the MMIO exits are exactly the driver's register
+    # accesses other than the notify writes. mmio: 3 probe + 5 status + 8 feature + 10 queue
+    # setup + 6 InterruptStatus/ACK + 1 QueueNumMax = 33. pci: 1 unassigned read at the mmio slot
+    # + 5 status + 8 feature + 11 queue setup + 3 ISR = 28 + 1 = 29 (config space is port I/O).
+    assert dev_stats(r.stderr, "MMIO") == (33 if transport == "mmio" else 29), r.stderr
+
+
+def test_payload_virtio_blk_fails_without_a_disk():
+    """The driver really needs the device: with no disk it reports failure, not success."""
+    r = run_gasang("run", "--kernel", payload("vblk.elf"), "--virtio-transport", "mmio")
+    assert r.returncode == (0x2d << 1) | 1, r.stderr  # no virtio-blk found anywhere
