@@ -211,4 +211,22 @@ static inline void rvt_write64(struct rvt *t, uint64_t gpa, uint64_t v)
 /* Loads a 64-bit constant into rd with LUI/ADDI/SLLI sequences is tedious: tests set
  * registers directly instead (t->h.x[r] = v) before running. */
 
+/* The cmocka fixture most core tests share: a fresh machine per test in `t`, with M-mode traps
+ * vectored at TRAP (which the test file defines). */
+#define RVT_TRAP_FIXTURE()                                                                         \
+	static struct rvt *t;                                                                      \
+	static int setup(void **state)                                                             \
+	{                                                                                          \
+		(void)state;                                                                       \
+		t = rvt_new();                                                                     \
+		t->h.mtvec = TRAP;                                                                 \
+		return 0;                                                                          \
+	}                                                                                          \
+	static int teardown(void **state)                                                          \
+	{                                                                                          \
+		(void)state;                                                                       \
+		rvt_free(t);                                                                       \
+		return 0;                                                                          \
+	}
+
 #endif

@@ -12,22 +12,7 @@
 #define DATA (RAM_BASE + 0x10000)
 #define TRAP (RAM_BASE + 0x800)
 
-static struct rvt *t;
-
-static int setup(void **state)
-{
-	(void)state;
-	t = rvt_new();
-	t->h.mtvec = TRAP;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rvt_free(t);
-	return 0;
-}
+RVT_TRAP_FIXTURE()
 
 static void test_lr_sc(void **state)
 {

@@ -8,23 +8,9 @@
 
 #include "rv_asm.h"
 
-static struct rvt *t;
 #define TRAP (RAM_BASE + 0x800)
 
-static int setup(void **state)
-{
-	(void)state;
-	t = rvt_new();
-	t->h.mtvec = TRAP;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rvt_free(t);
-	return 0;
-}
+RVT_TRAP_FIXTURE()
 
 static void test_branches(void **state)
 {
