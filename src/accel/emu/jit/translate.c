@@ -267,13 +267,14 @@ void translate_exit_after(struct tctx *t, unsigned k, uint64_t next)
 /* rsi = effective address; rax = TLB index * 16; flags = tag compare. */
 uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm, unsigned size)
 {
-	translate_load_x(t, RSI, rs1);
-	if (imm)
-		emit_alu_ri(&t->e, true, ALU_ADD, RSI, imm);
-	emit_mov_rr(&t->e, true, RAX, RSI);
-	emit_shift_ri(&t->e, true, SH_SHR, RAX, PG_SHIFT);
-	emit_alu_ri(&t->e, false, ALU_AND, RAX, TLB_SIZE - 1);
-	emit_shift_ri(&t->e, false, SH_SHL, RAX, 4);
+	_Static_assert(TLB_SIZE <= (1U << (31 - PG_SHIFT)), "the TLB index fits 32-bit ops");
+	if (rs1)
+		emit_lea(&t->e, RSI, MEM(translate_cache_reg(t, rs1, true), imm));
+	else
+		emit_mov_ri(&t->e, RSI, (uint64_t)(int64_t)imm);
+	emit_mov_rr(&t->e, false, RAX, RSI);
+	emit_shift_ri(&t->e, false, SH_SHR, RAX, PG_SHIFT - 4);
+	emit_alu_ri(&t->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << 4);
 	emit_mov_rr(&t->e, true, RCX, RSI);
 	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
 	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
@@ -286,15 +287,19 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	unsigned f3 = F3(i), size = 1U << (f3 & 3);
 	uint8_t *slow, *done, *ok;
 
+	int d = RAX;
+
+	/* rd is mapped before the branch, so the same way on both paths. Its host register is
+	 * loaded only if it may hold a value not yet in hart.x[] (the slow path writes
+	 * hart.x[rd] back first and reloads it after the helper). */
 	if (RD(i))
-		translate_cache_reg(t, RD(i), true); /* mapped the same way on both paths */
+		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
 	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
 	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 	if (size == 8)
-		emit_mov_rm(&t->e, true, RAX, MEM(RSI, 0));
+		emit_mov_rm(&t->e, true, d, MEM(RSI, 0));
 	else
-		emit_load_ext(&t->e, size, f3 < 4, RAX, MEM(RSI, 0));
-	translate_store_x(t, RD(i), RAX);
+		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RSI, 0));
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
@@ -313,6 +318,8 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 		emit_patch_rel32(ok, t->e.p);
 	if (done)
 		emit_patch_rel32(done, t->e.p);
+	if (RD(i))
+		t->dirty[RD(i)] = true; /* only now: the slow path must not write it back */
 }
 
 static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
@@ -374,54 +381,124 @@ void translate_helper_result(struct tctx *t, unsigned k, uint64_t next)
 		emit_patch_rel32(clean, t->e.p);
 }
 
+/* Host register holding x[r] for reading; x0 reads as zero from the scratch register z. */
+static int src_reg(struct tctx *t, unsigned r, int z)
+{
+	if (r)
+		return translate_cache_reg(t, r, true);
+	emit_alu_rr(&t->e, false, ALU_XOR, z, z);
+	return z;
+}
+
+/* Host register that x[r] (r != 0) is about to be written to in full (no load). Callers map
+ * their sources first: they are the most recently used, so not evicted here. */
+static int dst_reg(struct tctx *t, unsigned r)
+{
+	int d = translate_cache_reg(t, r, false);
+
+	t->dirty[r] = true;
+	return d;
+}
+
 static void tr_opimm(struct tctx *t, uint32_t i)
 {
 	int32_t imm = (int32_t)i >> 20;
-	unsigned sh = (i >> 20) & 63;
+	unsigned sh = (i >> 20) & 63, f3 = F3(i);
 	struct emit *e = &t->e;
+	int s, d;
 
-	translate_load_x(t, RAX, RS1(i));
-	switch (F3(i)) {
+	if (RS1(i) == 0 && (f3 == 0 || f3 == 4 || f3 == 6)) { /* li */
+		emit_mov_ri(e, dst_reg(t, RD(i)), (uint64_t)(int64_t)imm);
+		return;
+	}
+	s = src_reg(t, RS1(i), RAX);
+	d = dst_reg(t, RD(i));
+	if (f3 == 2 || f3 == 3) {
+		emit_alu_ri(e, true, ALU_CMP, s, imm);
+		emit_setcc(e, f3 == 2 ? CC_L : CC_B, d);
+		return;
+	}
+	if (d != s)
+		emit_mov_rr(e, true, d, s);
+	switch (f3) {
 	case 0:
-		emit_alu_ri(e, true, ALU_ADD, RAX, imm);
+		if (imm)
+			emit_alu_ri(e, true, ALU_ADD, d, imm);
 		break;
 	case 1:
-		emit_shift_ri(e, true, SH_SHL, RAX, sh);
-		break;
-	case 2:
-	case 3:
-		emit_alu_ri(e, true, ALU_CMP, RAX, imm);
-		emit_setcc(e, F3(i) == 2 ? CC_L : CC_B, RAX);
+		emit_shift_ri(e, true, SH_SHL, d, sh);
 		break;
 	case 4:
-		emit_alu_ri(e, true, ALU_XOR, RAX, imm);
+		emit_alu_ri(e, true, ALU_XOR, d, imm);
 		break;
 	case 5:
-		emit_shift_ri(e, true, (i >> 26) ? SH_SAR : SH_SHR, RAX, sh);
+		emit_shift_ri(e, true, (i >> 26) ? SH_SAR : SH_SHR, d, sh);
 		break;
 	case 6:
-		emit_alu_ri(e, true, ALU_OR, RAX, imm);
+		emit_alu_ri(e, true, ALU_OR, d, imm);
 		break;
 	default:
-		emit_alu_ri(e, true, ALU_AND, RAX, imm);
+		emit_alu_ri(e, true, ALU_AND, d, imm);
 		break;
 	}
-	translate_store_x(t, RD(i), RAX);
 }
 
 static void tr_opimm32(struct tctx *t, uint32_t i)
 {
 	unsigned sh = (i >> 20) & 31;
+	int s = src_reg(t, RS1(i), RAX), d = dst_reg(t, RD(i));
 
-	translate_load_x(t, RAX, RS1(i));
+	if (d != s)
+		emit_mov_rr(&t->e, false, d, s);
 	if (F3(i) == 0)
-		emit_alu_ri(&t->e, false, ALU_ADD, RAX, (int32_t)i >> 20);
+		emit_alu_ri(&t->e, false, ALU_ADD, d, (int32_t)i >> 20);
 	else if (F3(i) == 1)
-		emit_shift_ri(&t->e, false, SH_SHL, RAX, sh);
+		emit_shift_ri(&t->e, false, SH_SHL, d, sh);
 	else
-		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, RAX, sh);
-	emit_movsxd(&t->e, RAX, RAX);
-	translate_store_x(t, RD(i), RAX);
+		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, d, sh);
+	emit_movsxd(&t->e, d, d);
+}
+
+/* Base integer OP/OP-32 and MUL/MULW on host registers: d = s1 op s2. */
+static void tr_op_direct(struct tctx *t, uint32_t i, bool w)
+{
+	static const enum x86_alu alu[8] = {ALU_ADD, 0, 0, 0, ALU_XOR, 0, ALU_OR, ALU_AND};
+	unsigned f3 = F3(i), f7 = F7(i);
+	struct emit *e = &t->e;
+	int s1 = src_reg(t, RS1(i), RAX), s2 = src_reg(t, RS2(i), RCX), d;
+	bool shift = f3 == 1 || f3 == 5, mul = f7 == 1;
+
+	if (shift)
+		emit_mov_rr(e, false, RCX, s2); /* count in cl */
+	d = dst_reg(t, RD(i));
+	if (!mul && (f3 == 2 || f3 == 3)) {
+		emit_alu_rr(e, true, ALU_CMP, s1, s2);
+		emit_setcc(e, f3 == 2 ? CC_L : CC_B, d);
+		return;
+	}
+	if (d == s2 && d != s1 && !shift) {
+		if (mul || (f3 == 0 && !f7) || alu[f3]) { /* commutative: d = d op s1 */
+			if (mul)
+				emit_imul_rr(e, !w, d, s1);
+			else
+				emit_alu_rr(e, !w, alu[f3], d, s1);
+		} else { /* sub */
+			emit_mov_rr(e, true, RAX, s1);
+			emit_alu_rr(e, !w, ALU_SUB, RAX, s2);
+			emit_mov_rr(e, true, d, RAX);
+		}
+	} else {
+		if (d != s1)
+			emit_mov_rr(e, true, d, s1);
+		if (mul)
+			emit_imul_rr(e, !w, d, s2);
+		else if (shift)
+			emit_shift_cl(e, !w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, d);
+		else
+			emit_alu_rr(e, !w, f3 == 0 ? (f7 ? ALU_SUB : ALU_ADD) : alu[f3], d, s2);
+	}
+	if (w)
+		emit_movsxd(e, d, d);
 }
 
 /* OP and OP-32 (w): rax = rs1, rcx = rs2. */
@@ -431,6 +508,10 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	struct emit *e = &t->e;
 	int res = RAX;
 
+	if (f7 != 1 || f3 == 0) {
+		tr_op_direct(t, i, w);
+		return;
+	}
 	translate_load_x(t, RAX, RS1(i));
 	translate_load_x(t, RCX, RS2(i));
 	if (f7 == 1 && f3 >= 4) {
@@ -502,9 +583,15 @@ static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 				((i >> 20) & 0x7e0) | ((i >> 7) & 0x1e));
 	uint8_t *taken;
 
-	translate_load_x(t, RAX, RS1(i));
-	translate_load_x(t, RCX, RS2(i));
-	emit_alu_rr(&t->e, true, ALU_CMP, RAX, RCX);
+	if (RS2(i) == 0) { /* cmp x, 0 and test x, x set the same flags */
+		int s1 = src_reg(t, RS1(i), RAX);
+
+		emit_test_rr(&t->e, true, s1, s1);
+	} else {
+		int s1 = src_reg(t, RS1(i), RAX), s2 = src_reg(t, RS2(i), RCX);
+
+		emit_alu_rr(&t->e, true, ALU_CMP, s1, s2);
+	}
 	taken = emit_jcc(&t->e, cc[F3(i)], NULL);
 	exit_static(t, next);
 	if (taken)
@@ -517,10 +604,8 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) |
 				((i >> 9) & 0x800) | ((i >> 20) & 0x7fe));
 
-	if (RD(i)) {
-		emit_mov_ri(&t->e, RAX, next);
-		translate_store_x(t, RD(i), RAX);
-	}
+	if (RD(i))
+		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
 	exit_static(t, pc + (uint64_t)off);
 }
 
@@ -590,16 +675,12 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 
 		switch (i & 0x7f) {
 		case 0x37:
-			if (RD(i)) {
-				emit_mov_ri(&t->e, RAX, sext32(i & 0xfffff000U));
-				translate_store_x(t, RD(i), RAX);
-			}
+			if (RD(i))
+				emit_mov_ri(&t->e, dst_reg(t, RD(i)), sext32(i & 0xfffff000U));
 			break;
 		case 0x17:
-			if (RD(i)) {
-				emit_mov_ri(&t->e, RAX, pc + sext32(i & 0xfffff000U));
-				translate_store_x(t, RD(i), RAX);
-			}
+			if (RD(i))
+				emit_mov_ri(&t->e, dst_reg(t, RD(i)), pc + sext32(i & 0xfffff000U));
 			break;
 		case 0x6f:
 			tr_jal(t, i, pc, next);
