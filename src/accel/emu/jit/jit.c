@@ -15,9 +15,10 @@
 static void emit_trampolines(struct jit *j)
 {
 	struct emit e;
-	uint8_t *miss, *miss2;
+	uint8_t *miss, *miss2, *miss3;
 
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
+	_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are 16 bytes");
 	emit_init(&e, j->cache, 256);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
@@ -50,18 +51,43 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_rm(&e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
 	emit_alu_rm(&e, true, ALU_CMP, RAX, MEM(RCX, 0));
 	miss = emit_jcc(&e, CC_NE, NULL);
-	emit_mov_rm(&e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_gen)));
-	emit_shift_ri(&e, true, SH_SHL, RDX, 8);
-	emit_alu_rm(&e, true, ALU_OR, RDX, MEM(R12, (int32_t)offsetof(struct core, ictx)));
-	emit_alu_rm(&e, true, ALU_CMP, RDX, MEM(RCX, 8));
+	/* The fetch TLB still maps the page, to the same host page (addend). */
+	emit_mov_rr(&e, true, RDX, RAX);
+	emit_shift_ri(&e, true, SH_SHR, RDX, PG_SHIFT);
+	emit_mov_rr(&e, true, RSI, RDX);
+	emit_shift_ri(&e, true, SH_SHL, RSI, PG_SHIFT);
+	emit_alu_rm(&e, true, ALU_OR, RSI, MEM(R12, (int32_t)offsetof(struct core, ictx)));
+	emit_alu_ri(&e, false, ALU_AND, RDX, TLB_SIZE - 1);
+	emit_shift_ri(&e, false, SH_SHL, RDX, 4);
+	emit_alu_rm(&e, true, ALU_CMP, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].tag)));
 	miss2 = emit_jcc(&e, CC_NE, NULL);
+	emit_mov_rm(&e, true, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].addend)));
+	emit_alu_rm(&e, true, ALU_CMP, RSI, MEM(RCX, 8));
+	miss3 = emit_jcc(&e, CC_NE, NULL);
 	emit_mov_rm(&e, true, RDX, MEM(RCX, 24));
 	emit_jmp_reg(&e, RDX);
 	emit_patch_rel32(miss, e.p);
 	emit_patch_rel32(miss2, e.p);
+	emit_patch_rel32(miss3, e.p);
+	/* Cold blocks (and lookup misses): back to the dispatcher with rax = 0. */
+	j->cold_code = e.p;
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&e, j->exit);
 	j->cache_top = j->cache + 256;
+}
+
+/* Empties the lookup cache (an odd pc never matches). */
+static void jit_lc_clear(struct jit *j)
+{
+	for (unsigned i = 0; i < JIT_LC_SIZE; i++)
+		j->lc[i].vpc = 1;
+}
+
+static inline uint64_t jit_hash(uint64_t vpc, uint64_t pa)
+{
+	return ((vpc ^ (pa << 23)) * 0x9e3779b97f4a7c15ULL) >> (64 - JIT_HASH_BITS);
 }
 
 static void jit_flush_all(struct hart *h)
@@ -77,7 +103,7 @@ static void jit_flush_all(struct hart *h)
 	j->nblocks = 0;
 	j->cache_top = j->cache + 256;
 	j->flushes++;
-	core_of(h)->jit_gen++;
+	jit_lc_clear(j);
 	core_of(h)->jit_dirty = 1;
 	if (j->debug)
 		log_warn("jit: hart %" PRIu64 ": code cache flushed", h->hartid);
@@ -119,11 +145,16 @@ int jit_init(struct hart *h)
 	}
 	j->debug = getenv("GASANG_JIT_DEBUG") != NULL;
 	j->stats = j->debug || getenv("GASANG_JIT_STATS") != NULL;
+	j->hot = JIT_HOT;
+	if (getenv("GASANG_JIT_HOT"))
+		j->hot = (unsigned)strtoul(getenv("GASANG_JIT_HOT"), NULL, 0);
+	if (!j->hot)
+		j->hot = 1;
 	j->start_ns = now_ns();
 	emit_trampolines(j);
+	jit_lc_clear(j);
 	c->jit = j;
 	c->jit_lc = j->lc;
-	c->jit_gen++;
 	return 0;
 }
 
@@ -140,10 +171,12 @@ void jit_free(struct hart *h)
 		fprintf(stderr,
 			"gasang: jit: hart %" PRIu64 ": %" PRIu64
 			" blocks translated in %.1f ms (%.1f%% "
-			"of %.1f ms), %" PRIu64 " page invalidations, %" PRIu64 " flushes\n",
+			"of %.1f ms), %" PRIu64 " page invalidations, %" PRIu64 " flushes, %" PRIu64
+			" cold blocks interpreted (hot after %u), %" PRIu64
+			" lookup-cache misses\n",
 			h->hartid, j->translations, j->translate_ns / 1e6,
 			total ? 100.0 * (double)j->translate_ns / (double)total : 0.0, total / 1e6,
-			j->invalidations, j->flushes);
+			j->invalidations, j->flushes, j->cold_runs, j->hot, j->lc_misses);
 	}
 	for (unsigned i = 0; i < j->nmarked; i++) {
 		free(j->pages[j->marked[i]]);
@@ -211,7 +244,7 @@ static void jit_drop_page(struct hart *h, uint64_t idx)
 	struct jit *j = c->jit;
 
 	for (struct jit_block *b = j->pages[idx]->head; b; b = b->pnext) {
-		struct jit_block **pp = &j->hash[(b->vpc ^ (b->pa >> PG_SHIFT)) % JIT_HASH_SIZE];
+		struct jit_block **pp = &j->hash[jit_hash(b->vpc, b->pa)];
 
 		while (*pp && *pp != b)
 			pp = &(*pp)->hnext;
@@ -222,7 +255,7 @@ static void jit_drop_page(struct hart *h, uint64_t idx)
 	free(j->pages[idx]);
 	j->pages[idx] = NULL;
 	j->invalidations++;
-	c->jit_gen++;	  /* drop lookup-cache entries of the page's blocks */
+	jit_lc_clear(j);  /* drop lookup-cache entries of the page's blocks */
 	c->jit_dirty = 1; /* the running block may be one of them: leave it */
 }
 
@@ -242,7 +275,7 @@ void jit_request_flush(struct hart *h)
 	if (c->jit) {
 		/* Pages are compared with their copies before their blocks run again. */
 		c->jit->epoch++;
-		c->jit_gen++;
+		jit_lc_clear(c->jit);
 		c->jit_dirty = 1;
 	}
 }
@@ -252,57 +285,62 @@ void hart_flush_code(struct hart *h)
 	jit_request_flush(h);
 }
 
-static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa,
-				       const uint8_t *page)
+/* A new cold block for (vpc, pa), in the hash table. Flushes everything when full. */
+static struct jit_block *jit_new_block(struct hart *h, uint64_t vpc, uint64_t pa)
 {
 	struct jit *j = core_of(h)->jit;
-	uint64_t idx = jit_page_index(h, pa);
 	struct jit_block *b;
-	uint64_t hv = (vpc ^ (pa >> PG_SHIFT)) % JIT_HASH_SIZE;
+	uint64_t hv = jit_hash(vpc, pa);
 
 	if (j->nblocks == JIT_MAX_BLOCKS ||
 	    (uint64_t)(j->cache_end - j->cache_top) < JIT_BLOCK_ROOM)
 		jit_flush_all(h);
+	b = &j->blocks[j->nblocks++];
+	memset(b, 0, sizeof(*b));
+	b->vpc = vpc;
+	b->pa = pa;
+	b->code = j->cold_code;
+	b->cold = true;
+	b->valid = true;
+	b->hnext = j->hash[hv];
+	j->hash[hv] = b;
+	return b;
+}
+
+/* Translates cold block b (its page is at host address page). Returns the translated block:
+ * b, or a new one when the cache had to be flushed first; &j->interp_block on failure. */
+static struct jit_block *jit_heat(struct hart *h, struct jit_block *b, const uint8_t *page)
+{
+	struct jit *j = core_of(h)->jit;
+	uint64_t idx = jit_page_index(h, b->pa);
+
+	if ((uint64_t)(j->cache_end - j->cache_top) < JIT_BLOCK_ROOM)
+		b = jit_new_block(h, b->vpc, b->pa); /* flushes first */
 	if (!j->pages[idx]) {
 		struct jit_page *pg = malloc(sizeof(*pg));
 
-		if (!pg) {
-			jit_flush_all(h);
-			pg = malloc(sizeof(*pg));
-			if (!pg)
-				return &j->interp_block;
-		}
+		if (!pg)
+			return &j->interp_block;
 		pg->head = NULL;
 		pg->epoch = j->epoch;
 		memcpy(pg->bytes, page, PG_SIZE);
 		j->pages[idx] = pg;
 		jit_mark_page(h, idx, page);
 	}
-	b = &j->blocks[j->nblocks++];
-	memset(b, 0, sizeof(*b));
-	b->vpc = vpc;
-	b->pa = pa;
 	b->code = j->cache_top;
 	uint64_t t0 = j->stats ? now_ns() : 0;
 	b->ninsn = jit_translate(h, b, page);
 	if (j->stats)
 		j->translate_ns += now_ns() - t0;
 	j->translations++;
-	b->valid = true;
-	b->hnext = j->hash[hv];
-	j->hash[hv] = b;
+	b->cold = false;
 	b->pnext = j->pages[idx]->head;
 	j->pages[idx]->head = b;
 	if (j->debug)
-		log_warn("jit: block %016" PRIx64 " (pa %" PRIx64 "): %u insns, %zu bytes", vpc, pa,
-			 b->ninsn, (size_t)(j->cache_top - b->code));
+		log_warn("jit: block %016" PRIx64 " (pa %" PRIx64 "): %u insns, %zu bytes at %p",
+			 b->vpc, b->pa, b->ninsn, (size_t)(j->cache_top - b->code),
+			 (void *)b->code);
 	return b;
-}
-
-/* Lookup-cache entries hold for one TLB generation and one fetch context (privilege). */
-static inline uint64_t lc_key(const struct core *c)
-{
-	return c->jit_gen << 8 | c->ictx;
 }
 
 /* The block at h->pc, translated if needed. NULL when fetching raised an exception. */
@@ -318,8 +356,12 @@ static struct jit_block *jit_lookup(struct hart *h)
 	const uint8_t *page;
 	uint32_t insn;
 
-	if (l->vpc == pc && l->gen == lc_key(c))
+	te = &c->tlb[ACC_FETCH][(pc >> PG_SHIFT) & (TLB_SIZE - 1)];
+	/* A hit needs the fetch TLB to map pc's page (for this privilege) to the same host page
+	 * as when the entry was made: TLB flushes need not empty the lookup cache. */
+	if (l->vpc == pc && te->tag == ((pc & ~PG_MASK) | c->ictx) && te->addend == l->addend)
 		return l->b;
+	j->lc_misses++;
 	/* Checks fetch permission for the current privilege and fills the fetch TLB. */
 	if (!mmu_fetch(h, pc, &insn))
 		return NULL;
@@ -336,13 +378,15 @@ static struct jit_block *jit_lookup(struct hart *h)
 		else
 			pg->epoch = j->epoch;
 	}
-	for (b = j->hash[(pc ^ (pa >> PG_SHIFT)) % JIT_HASH_SIZE]; b; b = b->hnext)
+	for (b = j->hash[jit_hash(pc, pa)]; b; b = b->hnext)
 		if (b->vpc == pc && b->pa == pa)
 			break;
 	if (!b)
-		b = jit_new_block(h, pc, pa, page);
+		b = jit_new_block(h, pc, pa);
+	if (b->cold && j->hot <= 1)
+		b = jit_heat(h, b, page);
 	l->vpc = pc;
-	l->gen = lc_key(c);
+	l->addend = te->addend;
 	l->b = b;
 	l->code = b->code;
 	return b;
@@ -366,6 +410,28 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 			 * as in the interpreter. */
 			h->instret++;
 			c->jit_budget--;
+			continue;
+		}
+		if (b->cold && ++b->hits >= j->hot) {
+			const uint8_t *page = gmem_ptr(&h->plat->m->mem, b->pa & ~PG_MASK, PG_SIZE);
+			struct jit_lc_entry *l = &j->lc[(h->pc >> 1) % JIT_LC_SIZE];
+
+			if (page)
+				b = jit_heat(h, b, page);
+			if (l->b == b && l->vpc == h->pc)
+				l->code = b->code;
+		}
+		if (b->cold) {
+			/* Interpreted up to the next control transfer, then looked up again. */
+			uint64_t ran;
+
+			c->block_stop = 1;
+			ran = interp_run(h, (uint64_t)c->jit_budget);
+			c->block_stop = 0;
+			j->cold_runs++;
+			c->jit_budget -= (int64_t)ran;
+			if (!ran || c->wfi_exit)
+				break;
 			continue;
 		}
 		if (b->ninsn == 0 || c->jit_budget < b->ninsn) {
