@@ -109,6 +109,7 @@ void emit_alu_mr(struct emit *e, bool w, enum x86_alu op, struct x86_mem m, int 
 enum x86_sse {
 	SSE_MOVSD_LOAD = 0x10,	/* F2: xmm <- m64 */
 	SSE_MOVSD_STORE = 0x11, /* F2: m64 <- xmm */
+	SSE_MOVAPD = 0x28,	/* 66: xmm <- xmm (whole register) */
 	SSE_CVTSI2SD = 0x2a,	/* F2: xmm <- r32/r64 (w) */
 	SSE_UCOMISD = 0x2e,	/* 66 */
 	SSE_COMISD = 0x2f,	/* 66 */

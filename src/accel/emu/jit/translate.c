@@ -197,6 +197,8 @@ void translate_write_back(struct tctx *t)
 	for (unsigned r = 1; r < 32; r++)
 		if (t->slot_of[r] >= 0 && t->dirty[r])
 			emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), pool[t->slot_of[r]]);
+	if (t->fp_fast)
+		translate_fp_write_back(t);
 }
 
 /* After a helper call: r8-r11 were clobbered, and the helper may have written x[written]
@@ -209,6 +211,8 @@ void translate_reload(struct tctx *t, unsigned written)
 		if (s >= 0 && ((pool[s] >= R8 && pool[s] <= R11) || r == written))
 			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
 	}
+	if (t->fp_fast)
+		translate_fp_reload(t); /* xmm registers are caller-saved */
 }
 
 void translate_load_x(struct tctx *t, int reg, unsigned r)
@@ -669,6 +673,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->slot_of, -1, sizeof(t->slot_of));
 	memset(t->reg_in, -1, sizeof(t->reg_in));
 	memset(t->dirty, 0, sizeof(t->dirty));
+	translate_fp_reset(t);
 	for (unsigned k = 0; k < t->n; k++) {
 		uint32_t i = insns[k];
 		uint64_t next = pc + lens[k];

@@ -21,7 +21,8 @@
 
 /* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
  * calls), r13-r15 and rbp (saved by the enter trampoline). */
-#define NPOOL 8
+#define NPOOL  8
+#define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
 struct tctx {
 	struct emit e;
@@ -38,6 +39,11 @@ struct tctx {
 	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
 	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
 	bool fp_fast;
+	/* In the inline body, f registers cached in xmm2..xmm15 (like the x registers). */
+	int8_t fslot_of[32];
+	int8_t freg_in[NFPOOL];
+	bool fdirty[32];
+	unsigned flast_use[NFPOOL];
 };
 
 /* translate.c */
@@ -62,6 +68,11 @@ int translate_fp_kind(uint32_t i);
 /* Block entry of the inline body: jumps to the fail list unless FS is Dirty (and frm is RNE
  * when frm); then clears MXCSR's flags if they hold a flag fflags does not. */
 void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail);
+/* The xmm cache of f registers: emptied at the start of a body; dirty ones written to
+ * hart.f[] before helpers and exits; all reloaded after helper calls. */
+void translate_fp_reset(struct tctx *t);
+void translate_fp_write_back(struct tctx *t);
+void translate_fp_reload(struct tctx *t);
 /* Accrues MXCSR's flags into fflags (before exits and helper calls; clobbers rax, rcx). */
 void translate_fp_fold(struct tctx *t);
 /* Emits instruction k inline (t->fp_fast, kind != FP_HELPER). */
