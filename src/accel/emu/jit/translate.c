@@ -1,12 +1,14 @@
 /* RISC-V -> x86-64 block translator. Guest registers stay in struct hart (rbx = hart,
- * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, loads
- * and stores (soft-TLB fast path inline, C helper on a miss), ending after a branch or jump,
- * at the page end, after JIT_MAX_INSNS, or before an instruction it does not translate
- * (CSR, FP, AMO, system, fences...), which the interpreter then executes.
+ * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, F/D
+ * (inline in translate_fp.c or through the FPU), loads and stores (soft-TLB fast path inline,
+ * C helper on a miss), ending after a branch or jump, at the page end, after JIT_MAX_INSNS,
+ * or before an instruction it does not translate (CSR, AMO, system, fences...), which the
+ * interpreter then executes.
  *
- * Accounting: the entry adds the block's length n to instret and takes it from the budget;
- * an exit after instruction k (trap or code write) gives back n - k - 1. Precise state: the
- * guest pc is stored before every helper call that may trap. */
+ * Accounting: the entry takes the block's length n from the budget (one memory decrement and
+ * branch); an exit after instruction k (trap or code write) gives back n - k - 1. The
+ * dispatcher adds what translated code took from the budget to instret when it returns.
+ * Precise state: the guest pc is stored before every helper call that may trap. */
 #include "accel/emu/jit/translate.h"
 
 #include "accel/emu/jit/disasm.h"
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OFF_INSTRET ((int32_t)offsetof(struct hart, instret))
 #define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
 #define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
 #define OFF_DCTX    ((int32_t)offsetof(struct core, dctx))
@@ -794,10 +795,8 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 		emit_mov_rm(&t.e, false, RAX, MEM(RBX, OFF_KICK));
 		emit_alu_rm(&t.e, false, ALU_OR, RAX, MEM(R12, OFF_RECHECK));
 		bail = emit_jcc(&t.e, CC_NE, NULL);
-		emit_alu_mi(&t.e, true, ALU_CMP, MEM(R12, OFF_BUDGET), (int32_t)n);
-		nobudget = emit_jcc(&t.e, CC_L, NULL);
 		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
-		emit_alu_mi(&t.e, true, ALU_ADD, MEM(RBX, OFF_INSTRET), (int32_t)n);
+		nobudget = emit_jcc(&t.e, CC_L, NULL);
 		if (fp) {
 			translate_fp_guard(&t, frm, fail, &nfail);
 			t.fp_fast = true;
@@ -815,19 +814,16 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 
 		emit_mov_ri(&t.e, RDX, n);
 		emit_alu_rr(&t.e, true, ALU_SUB, RDX, RCX);
-		emit_mov_rm(&t.e, true, RAX, MEM(RBX, OFF_INSTRET));
-		emit_alu_rr(&t.e, true, ALU_SUB, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(RBX, OFF_INSTRET), RAX);
-		emit_mov_rm(&t.e, true, RAX, MEM(R12, OFF_BUDGET));
-		emit_alu_rr(&t.e, true, ALU_ADD, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(R12, OFF_BUDGET), RAX);
+		emit_alu_mr(&t.e, true, ALU_ADD, MEM(R12, OFF_BUDGET), RDX);
 		emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 		emit_jmp(&t.e, j->exit);
 		for (unsigned m = 0; m < t.ntail; m++)
 			if (t.tail_jumps[m])
 				emit_patch_rel32(t.tail_jumps[m], p);
-		if (nobudget)
+		if (nobudget) { /* budget < n: give it back, the dispatcher interprets */
 			emit_patch_rel32(nobudget, t.e.p);
+			emit_alu_mi(&t.e, true, ALU_ADD, MEM(R12, OFF_BUDGET), (int32_t)n);
+		}
 		if (bail)
 			emit_patch_rel32(bail, t.e.p);
 	}
