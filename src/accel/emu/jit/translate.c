@@ -26,7 +26,12 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
-static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11};
+static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11, RSI, RDI};
+
+static bool caller_saved(int r)
+{
+	return r == RSI || r == RDI || (r >= R8 && r <= R11);
+}
 
 /* C helpers called from translated code. */
 static bool helper_load(struct hart *h, uint64_t va, unsigned info)
@@ -161,6 +166,19 @@ static bool translatable(uint32_t i)
 
 /* Host register of guest register r (r != 0), mapping it (and loading it when load) if it
  * is not cached yet; the least recently used one is written back and evicted if needed. */
+/* Distance from the current instruction to the next one whose register fields name x[r]
+ * (any format: a heuristic), or UINT_MAX. */
+static unsigned next_mention(const struct tctx *t, unsigned r)
+{
+	for (unsigned m = t->k; m < t->n; m++) {
+		uint32_t i = t->insns[m];
+
+		if (RD(i) == r || RS1(i) == r || RS2(i) == r)
+			return m - t->k;
+	}
+	return UINT32_MAX;
+}
+
 int translate_cache_reg(struct tctx *t, unsigned r, bool load)
 {
 	int s = t->slot_of[r];
@@ -172,10 +190,20 @@ int translate_cache_reg(struct tctx *t, unsigned r, bool load)
 				break;
 			}
 		if (s < 0) {
+			/* Evict the register whose next mention in the block is farthest (never:
+			 * farthest of all), the least recently used one among equals. */
+			unsigned best = 0;
+
 			s = 0;
-			for (int k = 1; k < NPOOL; k++)
-				if (t->last_use[k] < t->last_use[s])
+			for (int k = 0; k < NPOOL; k++) {
+				unsigned d = next_mention(t, (unsigned)t->reg_in[k]);
+
+				if (k == 0 || d > best ||
+				    (d == best && t->last_use[k] < t->last_use[s])) {
+					best = d;
 					s = k;
+				}
+			}
 			unsigned v = (unsigned)t->reg_in[s];
 			if (t->dirty[v])
 				emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(v)), pool[s]);
@@ -209,7 +237,7 @@ void translate_reload(struct tctx *t, unsigned written)
 	for (unsigned r = 1; r < 32; r++) {
 		int s = t->slot_of[r];
 
-		if (s >= 0 && ((pool[s] >= R8 && pool[s] <= R11) || r == written))
+		if (s >= 0 && (caller_saved(pool[s]) || r == written))
 			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
 	}
 	if (t->fp_fast)
@@ -274,13 +302,13 @@ uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t
 {
 	_Static_assert(TLB_SIZE <= (1U << (31 - PG_SHIFT)), "the TLB index fits 32-bit ops");
 	if (rs1)
-		emit_lea(&t->e, RSI, MEM(translate_cache_reg(t, rs1, true), imm));
+		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
 	else
-		emit_mov_ri(&t->e, RSI, (uint64_t)(int64_t)imm);
-	emit_mov_rr(&t->e, false, RAX, RSI);
+		emit_mov_ri(&t->e, RDX, (uint64_t)(int64_t)imm);
+	emit_mov_rr(&t->e, false, RAX, RDX);
 	emit_shift_ri(&t->e, false, SH_SHR, RAX, PG_SHIFT - 4);
 	emit_alu_ri(&t->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << 4);
-	emit_mov_rr(&t->e, true, RCX, RSI);
+	emit_mov_rr(&t->e, true, RCX, RDX);
 	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
 	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
 	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
@@ -300,11 +328,11 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (RD(i))
 		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
 	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+	emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 	if (size == 8)
-		emit_mov_rm(&t->e, true, d, MEM(RSI, 0));
+		emit_mov_rm(&t->e, true, d, MEM(RDX, 0));
 	else
-		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RSI, 0));
+		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RDX, 0));
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
@@ -312,6 +340,7 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (t->fp_fast)
 		translate_fp_fold(t); /* the helper may trap: leave with fflags exact */
 	translate_write_back(t);
+	emit_mov_rr(&t->e, true, RSI, RDX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
 	emit_call_abs(&t->e, (const void *)helper_load);
@@ -333,13 +362,18 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 	uint8_t *slow, *done;
 
-	translate_load_x(t, RDX, RS2(i)); /* before the branch: same mapping on both paths */
+	int v = RAX;
+
+	if (RS2(i)) /* mapped before the branch: the same way on both paths */
+		v = translate_cache_reg(t, RS2(i), true);
 	slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
 	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
+	if (!RS2(i))
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
 	if (size >= 4)
-		emit_mov_mr(&t->e, size == 8, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr(&t->e, size == 8, MEMX(RDX, RCX, 0), v);
 	else
-		emit_mov_mr_narrow(&t->e, size, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr_narrow(&t->e, size, MEMX(RDX, RCX, 0), v);
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
@@ -347,6 +381,12 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	if (t->fp_fast)
 		translate_fp_fold(t);
 	translate_write_back(t);
+	if (RS2(i))
+		emit_mov_rr(&t->e, true, RAX, v);
+	else
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_mov_rr(&t->e, true, RSI, RDX);
+	emit_mov_rr(&t->e, true, RDX, RAX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RCX, size);
 	emit_call_abs(&t->e, (const void *)helper_store);
@@ -520,10 +560,10 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	translate_load_x(t, RAX, RS1(i));
 	translate_load_x(t, RCX, RS2(i));
 	if (f7 == 1 && f3 >= 4) {
+		translate_write_back(t);
 		emit_mov_rr(e, true, RDI, RAX);
 		emit_mov_rr(e, true, RSI, RCX);
 		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
-		translate_write_back(t);
 		emit_call_abs(e, (const void *)helper_div);
 		translate_reload(t, 0);
 	} else if (f7 == 1) {
@@ -536,12 +576,12 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 			res = RDX;
 			break;
 		case 2: /* mulhsu = mulhu(a, b) - (a < 0 ? b : 0) */
-			emit_mov_rr(e, true, RSI, RAX);
+			emit_mov_rr(e, true, RDX, RAX);
+			emit_shift_ri(e, true, SH_SAR, RDX, 63);
+			emit_alu_rr(e, true, ALU_AND, RDX, RCX);
+			emit_mov_mr(e, true, MEM(RSP, 0), RDX); /* the frame's scratch slot */
 			emit_mul1(e, false, RCX);
-			emit_mov_rr(e, true, RAX, RSI);
-			emit_shift_ri(e, true, SH_SAR, RAX, 63);
-			emit_alu_rr(e, true, ALU_AND, RAX, RCX);
-			emit_alu_rr(e, true, ALU_SUB, RDX, RAX);
+			emit_alu_rm(e, true, ALU_SUB, RDX, MEM(RSP, 0));
 			res = RDX;
 			break;
 		default:
@@ -675,8 +715,11 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->reg_in, -1, sizeof(t->reg_in));
 	memset(t->dirty, 0, sizeof(t->dirty));
 	translate_fp_reset(t);
+	t->insns = insns;
 	for (unsigned k = 0; k < t->n; k++) {
 		uint32_t i = insns[k];
+
+		t->k = k;
 		uint64_t next = pc + lens[k];
 
 		switch (i & 0x7f) {

@@ -19,9 +19,10 @@
 #define OFF_TLB(a)                                                                                 \
 	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
 
-/* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
- * calls), r13-r15 and rbp (saved by the enter trampoline). */
-#define NPOOL  8
+/* Host registers that cache guest registers: r8-r11, rsi, rdi (caller-saved: reloaded after
+ * helper calls), r13-r15 and rbp (saved by the enter trampoline). rax, rcx, rdx are scratch
+ * (rdx: the guest address of a load/store). */
+#define NPOOL  10
 #define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
 struct tctx {
@@ -29,6 +30,8 @@ struct tctx {
 	struct jit *j;
 	uint64_t pc0;
 	unsigned n;
+	const uint32_t *insns; /* the block's instructions; k: the one being translated */
+	unsigned k;
 	uint8_t *tail_jumps[4 * JIT_MAX_INSNS];
 	unsigned ntail;
 	/* Guest registers cached in host registers within the block. */

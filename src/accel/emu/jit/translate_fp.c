@@ -205,11 +205,11 @@ static void fp_mem(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t
 		 * slow path writes back, the helper writes f[rd], every mapping is reloaded). */
 		x = fp_reg(t, rd, t->fdirty[rd]);
 		slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-		emit_alu_rm(e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+		emit_alu_rm(e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 		if (size == 8) {
-			emit_sse_rm(e, 0xf2, SSE_MOVSD_LOAD, false, x, MEM(RSI, 0));
+			emit_sse_rm(e, 0xf2, SSE_MOVSD_LOAD, false, x, MEM(RDX, 0));
 		} else {
-			emit_mov_rm(e, false, RAX, MEM(RSI, 0));
+			emit_mov_rm(e, false, RAX, MEM(RDX, 0));
 			emit_mov_ri(e, RCX, BOX_S);
 			emit_alu_rr(e, true, ALU_OR, RAX, RCX);
 			emit_sse_rr(e, 0x66, SSE_MOVQ_TO_XMM, true, x, RAX);
@@ -217,10 +217,11 @@ static void fp_mem(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t
 	} else {
 		int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 
-		emit_sse_rr(e, 0x66, SSE_MOVQ_FROM_XMM, true, fp_reg(t, RS2(i), true), RDX);
+		x = fp_reg(t, RS2(i), true); /* mapped before the branch */
 		slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
 		emit_mov_rm(e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
-		emit_mov_mr(e, size == 8, MEMX(RSI, RCX, 0), RDX);
+		emit_sse_rr(e, 0x66, SSE_MOVQ_FROM_XMM, true, x, RAX);
+		emit_mov_mr(e, size == 8, MEMX(RDX, RCX, 0), RAX);
 	}
 	done = emit_jmp(e, NULL);
 	if (slow)
