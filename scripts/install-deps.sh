@@ -7,6 +7,7 @@ pkgs=(
   # build
   gcc meson ninja-build pkg-config
   libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
+  libcapstone-dev
   # tests
   libcmocka-dev python3 python3-pytest
   # fuzzing (tests/fuzz/run.sh): clang with the libFuzzer runtime

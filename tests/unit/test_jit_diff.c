@@ -86,6 +86,31 @@ static void compare(const char *what)
 	assert_memory_equal(gmem_ptr(&a->m.mem, DATA, 8192), gmem_ptr(&b->m.mem, DATA, 8192), 8192);
 }
 
+/* Initial f registers: random bits, or special doubles (NaNs, infinities, zeros,
+ * subnormals, extremes), or boxed/unboxed singles. */
+static uint64_t fp_special(uint64_t v, unsigned r)
+{
+	static const uint64_t sp[] = {
+	    0x7ff8000000000000ULL, 0x7ff0000000000001ULL, 0xfff8000000000123ULL, /* NaNs */
+	    0x7ff0000000000000ULL, 0xfff0000000000000ULL, 0,
+	    0x8000000000000000ULL, 0x0000000000000001ULL, 0x000fffffffffffffULL,
+	    0x0010000000000000ULL, 0x7fefffffffffffffULL, 0x3ff0000000000000ULL,
+	    0xbff8000000000000ULL, 0x4000000000000000ULL, 0x3cb0000000000000ULL,
+	    0xffffffff3f800000ULL, 0xffffffff7fc00000ULL, 0x000000003f800000ULL,
+	    0x43e0000000000000ULL,
+	};
+
+	switch ((v >> 3) % 4) {
+	case 0:
+		return v * 0x9e3779b97f4a7c15ULL;
+	case 1:
+		return sp[(v >> 5) % (sizeof(sp) / sizeof(sp[0]))];
+	default: /* ordinary doubles of moderate range, so arithmetic stays interesting */
+		return (0x3f0ULL + (v >> 40) % 0x20) << 52 | ((v * r) & 0xfffffffffffffULL) |
+		       (v & 0x8000000000000000ULL);
+	}
+}
+
 /* Same initial state on both, pc at CODE, machine mode. */
 static void reset_both(void)
 {
@@ -100,9 +125,13 @@ static void reset_both(void)
 		hart_reset(&(*t)->h, PRV_M, CODE);
 		memcpy((*t)->h.x, regs, sizeof(regs));
 		(*t)->h.mtvec = MTVEC;
-		(*t)->h.mstatus |= (regs[1] & 1) << 13; /* FS Initial, or Off: FP traps */
+		/* FS Off (FP traps), Initial, Clean or Dirty (inline F/D from the start) */
+		(*t)->h.mstatus |= (regs[1] & 3) << 13;
+		(*t)->h.fflags = (unsigned)(regs[2] >> 8) & 31 & -(unsigned)(regs[2] & 1);
+		/* frm: mostly RNE (inline), sometimes RTZ/RUP or reserved (traps on DYN) */
+		(*t)->h.frm = (regs[3] & 7) < 5 ? 0 : (unsigned)(regs[3] >> 8) & 7;
 		for (unsigned r = 0; r < 32; r++)
-			(*t)->h.f[r] = regs[r] * 0x9e3779b97f4a7c15ULL;
+			(*t)->h.f[r] = fp_special(regs[r], r);
 	}
 	/* The trap handler skips the faulting instruction (all are 4 bytes there). */
 	const uint32_t handler[] = {
@@ -124,6 +153,10 @@ static uint32_t c_pair(void)
 	return (uint32_t)c1 | (uint32_t)c2 << 16;
 }
 
+/* Programs where half the instructions are F/D: blocks use more f registers than the
+ * translator caches in xmm registers. */
+static bool fp_heavy;
+
 /* One random instruction at index k of n; x30 (data pointer) and x31 (loop count) kept. */
 static uint32_t random_insn(unsigned k, unsigned n)
 {
@@ -134,24 +167,49 @@ static uint32_t random_insn(unsigned k, unsigned n)
 
 	if (rnd() % 16 == 0)
 		rd = 0;
-	switch (rnd() % 13) {
+	switch (fp_heavy && (rnd() & 1) ? 12 : rnd() % 13) {
 	case 12: {
 		unsigned fd = (unsigned)(rnd() % 32), fa = (unsigned)(rnd() % 32);
 		unsigned fb = (unsigned)(rnd() % 32);
 
-		switch (rnd() % 6) {
+		/* rounding modes: mostly RNE/DYN (inline), some RTZ/RUP/RMM (helper) */
+		unsigned rm = (unsigned[]){0, 7, 0, 7, 1, 3, 4}[rnd() % 7];
+
+		switch (rnd() % 16) {
 		case 0:
 			return I(mo & ~7, 30, 3, fd, 0x07); /* FLD */
 		case 1:
 			return S(mo, fa, 30, 3, 0x27); /* FSD */
-		case 2:
-			return R(0x01, fb, fa, 7, fd, 0x53); /* FADD.D, dynamic rm */
+		case 2:				       /* FADD/FSUB/FMUL/FDIV.D */
+			return R((unsigned[]){0x01, 0x05, 0x09, 0x0d}[rnd() % 4], fb, fa, rm, fd,
+				 0x53);
 		case 3:
 			return R(0x09, fb, fa, 0, fd, 0x53); /* FMUL.D rne */
 		case 4:
 			return R(0x79, 0, r1, 0, fd, 0x53); /* FMV.D.X */
-		default:
+		case 5:
 			return R(0x71, 0, fa, 0, rd, 0x53); /* FMV.X.D */
+		case 6:
+			return R(0x2d, 0, fa, rm, fd, 0x53); /* FSQRT.D */
+		case 7: /* FSGNJ/FSGNJN/FSGNJX.D (also the fmv/fneg/fabs forms) */
+			return R(0x11, rnd() & 1 ? fa : fb, fa, (unsigned)(rnd() % 3), fd, 0x53);
+		case 8: /* FLE/FLT/FEQ.D */
+			return R(0x51, fb, fa, (unsigned)(rnd() % 3), rd, 0x53);
+		case 9: /* FCVT.D.W/WU/L/LU */
+			return R(0x69, (unsigned)(rnd() % 4), r1, rm, fd, 0x53);
+		case 10:
+			return I(mo & ~3, 30, 2, fd, 0x07); /* FLW */
+		case 11:
+			return S(mo & ~3, fa, 30, 2, 0x27); /* FSW */
+		case 12:
+			return R(0x70, 0, fa, 0, rd, 0x53); /* FMV.X.W */
+		case 13:
+			return R(0x78, 0, r1, 0, fd, 0x53); /* FMV.W.X */
+		case 14: /* single-precision and other ops: through the helper */
+			return R((unsigned[]){0x00, 0x08, 0x15, 0x61}[rnd() % 4], fb & 1, fa, rm,
+				 fd, 0x53);
+		default:
+			return R(0x01, fb, fa, 7, fd, 0x53); /* FADD.D, dynamic rm */
 		}
 	}
 	case 0:
@@ -215,6 +273,7 @@ static void test_random_programs(void **state)
 		unsigned n = 1 + (unsigned)(rnd() % MAXLEN);
 		unsigned i;
 
+		fp_heavy = iter % 3 == 2;
 		for (i = 0; i < n; i++)
 			prog[i] = random_insn(i, n);
 		/* loop 5 times over the body, then spin */
@@ -391,6 +450,52 @@ static void test_untracked_write_then_fence_i(void **state)
 	assert_int_equal(b->h.x[1], 111 + 100 * 100);
 }
 
+/* Inline F/D and fflags: the guest clears fflags (CSR, interpreted) between runs of a block
+ * whose operations are exact, after another block raised NX, and the host thread starts with
+ * stale MXCSR flags of its own: fflags must stay exact; a trap between FP instructions (FLD
+ * from an unmapped address) must leave the flags raised before it accrued. */
+static void test_fp_flags(void **state)
+{
+	const uint32_t prog[] = {
+	    R(0x01, 3, 2, 7, 1, 0x53), /* fadd.d f1, f2, f3: inexact */
+	    CSRRW(0, 0x001, 0),	       /* fflags = 0 */
+	    R(0x09, 5, 5, 7, 4, 0x53), /* fmul.d f4, f5, f5: exact */
+	    R(0x71, 0, 4, 0, 9, 0x53), /* fmv.x.d x9, f4 */
+	    ADDI(31, 31, -1),
+	    BNE(31, 0, -20),		/* 5 times */
+	    R(0x0d, 6, 2, 0, 7, 0x53),	/* fdiv.d f7, f2, f6 (by zero: DZ) */
+	    I(0, 4, 3, 8, 0x07),	/* fld f8, 0(x4): access fault */
+	    R(0x09, 6, 0, 0, 10, 0x53), /* fmul.d f10, f0, f6 (inf * 0: NV) */
+	    JAL(0, 0),
+	};
+
+	(void)state;
+	both_code(CODE, prog, sizeof(prog) / 4);
+	for (unsigned chunk = 1; chunk <= 40; chunk += 39) {
+		reset_both();
+		for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+			struct hart *h = &(*t)->h;
+
+			h->mstatus |= 3ULL << 13 | 1ULL << 63; /* FS Dirty */
+			h->frm = 0;
+			h->fflags = 0;
+			h->f[2] = 0x3ff0000000000000ULL; /* 1.0 */
+			h->f[3] = 0x3c30000000000000ULL; /* 2^-60 */
+			h->f[5] = 0x4000000000000000ULL; /* 2.0 */
+			h->f[6] = 0;
+			h->f[0] = 0x7ff0000000000000ULL; /* inf */
+			h->x[4] = 0x1000;
+			h->x[31] = 5;
+		}
+		volatile double x = 1.0, y = 3.0, z = x / y; /* host: MXCSR PE set */
+		(void)z;
+		run_compare(60, chunk, "fp-flags");
+		assert_int_equal(b->h.x[9], 0x4010000000000000ULL);
+		assert_int_equal(b->h.fflags, 0x08 | 0x10); /* DZ, then NV after the trap */
+		assert_int_equal(b->h.mcause, EXC_LOAD_ACCESS);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_untracked_write_then_fence_i),
 	    cmocka_unit_test(test_rewrite_around_threshold),
 	    cmocka_unit_test(test_tiering),
+	    cmocka_unit_test(test_fp_flags),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -244,6 +244,25 @@ void emit_jmp_reg(struct emit *e, int r)
 	op_reg(e, false, (const uint8_t[]){0xff}, 1, 4, r, false);
 }
 
+void emit_alu_mr(struct emit *e, bool w, enum x86_alu op, struct x86_mem m, int src)
+{
+	op_mem(e, w, (const uint8_t[]){(uint8_t)(op * 8 + 1)}, 1, src, m, false);
+}
+
+void emit_sse_rm(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, struct x86_mem m)
+{
+	if (pfx)
+		b1(e, pfx);
+	op_mem(e, w, (const uint8_t[]){0x0f, (uint8_t)op}, 2, reg, m, false);
+}
+
+void emit_sse_rr(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, int rm)
+{
+	if (pfx)
+		b1(e, pfx);
+	op_reg(e, w, (const uint8_t[]){0x0f, (uint8_t)op}, 2, reg, rm, false);
+}
+
 void emit_patch_rel32(uint8_t *field, const void *target)
 {
 	int32_t rel = target ? (int32_t)((const uint8_t *)target - (field + 4)) : 0;

@@ -1,0 +1,81 @@
+/* Private to the block translator: the state of one translation and the pieces translate.c
+ * (integer code, block structure) shares with translate_fp.c (inline F/D). */
+#ifndef GASANG_ACCEL_EMU_JIT_TRANSLATE_H
+#define GASANG_ACCEL_EMU_JIT_TRANSLATE_H
+
+#include <stddef.h>
+
+#include "accel/emu/jit/jit.h"
+
+#define RD(i)  (((i) >> 7) & 31)
+#define RS1(i) (((i) >> 15) & 31)
+#define RS2(i) (((i) >> 20) & 31)
+#define F3(i)  (((i) >> 12) & 7)
+#define F7(i)  ((i) >> 25)
+
+#define OFF_X(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define OFF_F(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
+#define OFF_PC	 ((int32_t)offsetof(struct hart, pc))
+#define OFF_TLB(a)                                                                                 \
+	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
+
+/* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
+ * calls), r13-r15 and rbp (saved by the enter trampoline). */
+#define NPOOL  8
+#define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
+
+struct tctx {
+	struct emit e;
+	struct jit *j;
+	uint64_t pc0;
+	unsigned n;
+	uint8_t *tail_jumps[4 * JIT_MAX_INSNS];
+	unsigned ntail;
+	/* Guest registers cached in host registers within the block. */
+	int8_t slot_of[32];   /* pool index holding x[r], or -1 */
+	int8_t reg_in[NPOOL]; /* guest register in pool slot, or -1 */
+	bool dirty[32];	      /* host copy newer than hart.x[] (conservative) */
+	unsigned last_use[NPOOL], tick;
+	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
+	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
+	bool fp_fast;
+	/* In the inline body, f registers cached in xmm2..xmm15 (like the x registers). */
+	int8_t fslot_of[32];
+	int8_t freg_in[NFPOOL];
+	bool fdirty[32];
+	unsigned flast_use[NFPOOL];
+};
+
+/* translate.c */
+int translate_cache_reg(struct tctx *t, unsigned r, bool load);
+void translate_write_back(struct tctx *t);
+void translate_reload(struct tctx *t, unsigned written);
+void translate_load_x(struct tctx *t, int reg, unsigned r);
+void translate_store_x(struct tctx *t, unsigned r, int reg);
+void translate_set_pc(struct tctx *t, uint64_t pc);
+void translate_exit_after(struct tctx *t, unsigned k, uint64_t next);
+uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm,
+			     unsigned size);
+void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
+/* The F/D instruction through the interpreter's FPU (helper_fp). */
+void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+
+/* translate_fp.c */
+enum { FP_HELPER, FP_INLINE, FP_INLINE_RNE };
+/* FP_INLINE: the instruction can run inline whenever FS is Dirty; FP_INLINE_RNE: also needs
+ * frm = RNE (dynamic rounding); FP_HELPER: always through the helper. */
+int translate_fp_kind(uint32_t i);
+/* Block entry of the inline body: jumps to the fail list unless FS is Dirty (and frm is RNE
+ * when frm); then clears MXCSR's flags if they hold a flag fflags does not. */
+void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail);
+/* The xmm cache of f registers: emptied at the start of a body; dirty ones written to
+ * hart.f[] before helpers and exits; all reloaded after helper calls. */
+void translate_fp_reset(struct tctx *t);
+void translate_fp_write_back(struct tctx *t);
+void translate_fp_reload(struct tctx *t);
+/* Accrues MXCSR's flags into fflags (before exits and helper calls; clobbers rax, rcx). */
+void translate_fp_fold(struct tctx *t);
+/* Emits instruction k inline (t->fp_fast, kind != FP_HELPER). */
+void translate_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+
+#endif
