@@ -167,7 +167,27 @@ static uint32_t random_insn(unsigned k, unsigned n)
 
 	if (rnd() % 16 == 0)
 		rd = 0;
-	switch (fp_heavy && (rnd() & 1) ? 12 : rnd() % 13) {
+	switch (fp_heavy && (rnd() & 1) ? 12 : rnd() % 14) {
+	case 13: /* FENCE, AMOs (some misaligned or invalid: traps), CSR reads and writes */
+		switch (rnd() % 6) {
+		case 0:
+			return FENCE;
+		case 1: {
+			static const unsigned f5[] = {0, 1, 4, 8, 0xc, 0x10, 0x14, 0x18, 0x1c, 5};
+
+			return AMO(f5[rnd() % 10], 2 + (unsigned)(rnd() % 2), rd,
+				   rnd() % 8 ? 30 : r1, r2) |
+			       (uint32_t)(rnd() % 4) << 25; /* aq, rl */
+		}
+		case 2:
+			return rnd() & 1 ? LR_D(rd, 30) : SC_D(rd, 30, r2);
+		case 3:
+			return CSRRS(rd, rnd() & 1 ? 0xc02 : 0xb00, 0); /* instret, mcycle */
+		case 4:
+			return CSRRW(rd, 0x340, r1); /* mscratch */
+		default:
+			return CSRRSI(rd, 0x001, 0); /* fflags (FS may be Off: trap) */
+		}
 	case 12: {
 		unsigned fd = (unsigned)(rnd() % 32), fa = (unsigned)(rnd() % 32);
 		unsigned fb = (unsigned)(rnd() % 32);
