@@ -67,10 +67,15 @@ CMD = ("echo jit-$((6*7)); sha256sum /init; ls /bin | wc -l; "
        "i=0; while [ $i -lt 500 ]; do i=$((i+1)); done; echo loop=$i")
 
 
-def test_linux_boots_same_under_translator_and_interpreter():
+def test_linux_boots_same_under_translator_and_interpreter(monkeypatch):
+    """Tiered (the default), every block translated at its first entry, interpreter."""
     outs = {}
-    for e in ENGINES:
-        r = run_gasang("run", "--arch", "riscv64", "--accel", e, "--kernel", kernel(),
+    for e in ("emu", "emu-hot1", "emu-interp"):
+        monkeypatch.delenv("GASANG_JIT_HOT", raising=False)
+        if e == "emu-hot1":
+            monkeypatch.setenv("GASANG_JIT_HOT", "1")
+        r = run_gasang("run", "--arch", "riscv64", "--accel", e.replace("-hot1", ""),
+                       "--kernel", kernel(),
                        "--initrd", initramfs(), "--mem", "256M",
                        "--append", f'console=ttyS0 quiet gasang.run="{CMD}"', timeout=120)
         out = r.stdout + r.stderr
@@ -79,7 +84,7 @@ def test_linux_boots_same_under_translator_and_interpreter():
         assert m, out[-3000:]
         outs[e] = m.group(0).replace("\r", "")
         assert re.search(r"gasang-init: exit status 0", out), out[-3000:]
-    assert outs["emu"] == outs["emu-interp"]
+    assert outs["emu"] == outs["emu-interp"] == outs["emu-hot1"]
 
 
 def test_jit_debug_dump_disassembles_host_code(busybox):

@@ -3,13 +3,15 @@
  * privilege, trap CSRs, instret) and memory must match, also when stopping every few
  * instructions. Random RV64IM programs with loads/stores (aligned, misaligned, across pages),
  * branches and compressed instructions; traps in the middle of a block; self-modifying code
- * with and without FENCE.I. */
+ * with and without FENCE.I. Everything runs twice: blocks translated at their first entry
+ * (GASANG_JIT_HOT=1), and tiered (cold blocks interpreted until they are hot). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "accel/emu/jit/jit.h"
 #include "rv_asm.h"
 
 #define CODE   (RAM_BASE + 0xf00) /* programs cross the page at RAM_BASE + 0x1000 */
@@ -35,6 +37,18 @@ static int setup(void **state)
 	b = rvt_new();
 	hart_use_jit(&a->h, false);
 	return hart_use_jit(&b->h, true);
+}
+
+static int setup_hot1(void **state)
+{
+	setenv("GASANG_JIT_HOT", "1", 1);
+	return setup(state);
+}
+
+static int setup_tiered(void **state)
+{
+	unsetenv("GASANG_JIT_HOT");
+	return setup(state);
 }
 
 static int teardown(void **state)
@@ -153,7 +167,27 @@ static uint32_t random_insn(unsigned k, unsigned n)
 
 	if (rnd() % 16 == 0)
 		rd = 0;
-	switch (fp_heavy && (rnd() & 1) ? 12 : rnd() % 13) {
+	switch (fp_heavy && (rnd() & 1) ? 12 : rnd() % 14) {
+	case 13: /* FENCE, AMOs (some misaligned or invalid: traps), CSR reads and writes */
+		switch (rnd() % 6) {
+		case 0:
+			return FENCE;
+		case 1: {
+			static const unsigned f5[] = {0, 1, 4, 8, 0xc, 0x10, 0x14, 0x18, 0x1c, 5};
+
+			return AMO(f5[rnd() % 10], 2 + (unsigned)(rnd() % 2), rd,
+				   rnd() % 8 ? 30 : r1, r2) |
+			       (uint32_t)(rnd() % 4) << 25; /* aq, rl */
+		}
+		case 2:
+			return rnd() & 1 ? LR_D(rd, 30) : SC_D(rd, 30, r2);
+		case 3:
+			return CSRRS(rd, rnd() & 1 ? 0xc02 : 0xb00, 0); /* instret, mcycle */
+		case 4:
+			return CSRRW(rd, 0x340, r1); /* mscratch */
+		default:
+			return CSRRSI(rd, 0x001, 0); /* fflags (FS may be Off: trap) */
+		}
 	case 12: {
 		unsigned fd = (unsigned)(rnd() % 32), fa = (unsigned)(rnd() % 32);
 		unsigned fb = (unsigned)(rnd() % 32);
@@ -343,16 +377,15 @@ static void test_self_modifying(void **state)
 
 /* A translated (and self-chained) loop is rewritten by a store from code on another page,
  * without FENCE.I: the next run of the loop must see the new instruction. */
-static void test_rewrite_translated_block(void **state)
+static void rewrite_after(unsigned rounds)
 {
 	const uint32_t loop[] = {ADDI(1, 1, 1), ADDI(2, 2, 2), JAL(0, -8)};
 	const uint32_t writer[] = {SW(9, 10, 0), JAL(0, -0x208)}; /* at CODE + 0x204 */
 
-	(void)state;
 	both_code(CODE, loop, 3);
 	both_code(CODE + 0x204, writer, 2);
 	reset_both();
-	run_compare(60, 60, "rewrite-1");
+	run_compare(3 * rounds, 3 * rounds, "rewrite-1");
 	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
 		struct hart *h = &(*t)->h;
 
@@ -367,6 +400,52 @@ static void test_rewrite_translated_block(void **state)
 	assert_int_equal(b->h.x[2], 40);
 	run_compare(3000, 1000, "rewrite-4");
 	assert_int_equal(b->h.x[2], 40 * 1001);
+}
+
+static void test_rewrite_translated_block(void **state)
+{
+	(void)state;
+	rewrite_after(20);
+}
+
+/* The same, with the loop rewritten after it was entered fewer, as many and more times than
+ * the translation threshold (cold, just translated, translated and chained). */
+static void test_rewrite_around_threshold(void **state)
+{
+	unsigned hot = core_of(&b->h)->jit->hot;
+
+	(void)state;
+	for (unsigned n = hot > 2 ? hot - 2 : 0; n <= hot + 2; n++)
+		rewrite_after(n);
+	rewrite_after(2 * hot + 1);
+}
+
+/* Tiering: a block is interpreted while it has been entered fewer than `hot` times, and
+ * translated (once) at its hot-th entry; both give the interpreter's results. */
+static void test_tiering(void **state)
+{
+	const uint32_t loop[] = {ADDI(1, 1, 1), BNE(1, 0, -4)}; /* one block */
+	struct jit *j = core_of(&b->h)->jit;
+	uint64_t tr0, cold0;
+
+	(void)state;
+	both_code(CODE, loop, 2);
+	reset_both();
+	a->h.x[1] = b->h.x[1] = 0;
+	tr0 = j->translations;
+	cold0 = j->cold_runs;
+	/* Entries 1 .. hot - 1: interpreted, nothing translated. */
+	run_compare(2 * (j->hot - 1), 2, "tier-cold");
+	assert_int_equal(j->translations - tr0, 0);
+	assert_int_equal(j->cold_runs - cold0, j->hot - 1);
+	assert_int_equal(b->h.pc, CODE);
+	/* Entry hot: translated, then it runs as translated code. */
+	run_compare(2, 2, "tier-hot");
+	assert_int_equal(j->translations - tr0, 1);
+	run_compare(2000, 500, "tier-translated");
+	assert_int_equal(j->translations - tr0, 1);
+	assert_int_equal(j->cold_runs - cold0, j->hot - 1);
+	assert_int_equal(b->h.x[1], 1 + (2 * (j->hot - 1) + 2000) / 2);
 }
 
 /* Code written behind the harts' back (as DMA or the host would), then FENCE.I: the
@@ -445,7 +524,11 @@ int main(void)
 	    cmocka_unit_test(test_self_modifying),
 	    cmocka_unit_test(test_rewrite_translated_block),
 	    cmocka_unit_test(test_untracked_write_then_fence_i),
+	    cmocka_unit_test(test_rewrite_around_threshold),
+	    cmocka_unit_test(test_tiering),
 	    cmocka_unit_test(test_fp_flags),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
+
+	return r | cmocka_run_group_tests_name("tiered", tests, setup_tiered, teardown);
 }

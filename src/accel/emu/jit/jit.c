@@ -145,6 +145,7 @@ int jit_init(struct hart *h)
 	}
 	j->debug = getenv("GASANG_JIT_DEBUG") != NULL;
 	j->stats = j->debug || getenv("GASANG_JIT_STATS") != NULL;
+	j->smp = h->plat->nharts > 1;
 	j->hot = JIT_HOT;
 	if (getenv("GASANG_JIT_HOT"))
 		j->hot = (unsigned)strtoul(getenv("GASANG_JIT_HOT"), NULL, 0);

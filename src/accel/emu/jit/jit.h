@@ -69,6 +69,7 @@ struct jit {
 	uint64_t epoch;	    /* bumped by jit_request_flush(): pages must be checked again */
 	uint8_t *cold_code; /* code of cold blocks: back to the dispatcher */
 	unsigned hot;	    /* entries before translation (1: at once) */
+	bool smp;	    /* other harts run: FENCE may need a host barrier */
 	uint64_t flushes, translations, invalidations;
 	uint64_t cold_runs;		 /* blocks run by the interpreter while cold */
 	uint64_t lc_misses;		 /* dispatcher lookups that missed the lookup cache */

@@ -154,6 +154,10 @@ static bool translatable(uint32_t i)
 	case 0x4f:
 	case 0x53:
 		return true; /* helper_fp() */
+	case 0x0f:
+	case 0x2f:
+	case 0x73:
+		return translate_sys_ok(i); /* translate_sys.c */
 	case 0x3b:
 		if (f7 == 0)
 			return f3 == 0 || f3 == 1 || f3 == 5;
@@ -758,6 +762,11 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 		case 0x3b:
 			if (RD(i))
 				tr_op(t, i, (i & 0x7f) == 0x3b);
+			break;
+		case 0x0f:
+		case 0x2f:
+		case 0x73:
+			translate_sys(t, i, k, pc, next);
 			break;
 		default:
 			if (t->fp_fast && translate_fp_kind(i) != FP_HELPER)

@@ -63,6 +63,10 @@ void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
 /* The F/D instruction through the interpreter's FPU (helper_fp). */
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
 
+/* translate_sys.c: FENCE, AMOs, CSR instructions (through amo_exec()/csr_exec()). */
+bool translate_sys_ok(uint32_t i);
+void translate_sys(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+
 /* translate_fp.c */
 enum { FP_HELPER, FP_INLINE, FP_INLINE_RNE };
 /* FP_INLINE: the instruction can run inline whenever FS is Dirty; FP_INLINE_RNE: also needs
