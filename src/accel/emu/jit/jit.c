@@ -444,10 +444,10 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 			continue;
 		}
 		c->jit_dirty = 0;
-		int64_t before = c->jit_budget;
+		j->enter_budget = c->jit_budget;
 		r = j->enter(h, c, b->code);
 		/* Translated code counts instructions in the budget only (translate.c). */
-		h->instret += (uint64_t)(before - c->jit_budget);
+		h->instret += (uint64_t)(j->enter_budget - c->jit_budget);
 		if (!r || c->jit_dirty || !c->jit_budget)
 			continue;
 		/* A static exit to the same page: link it to its target. */

@@ -70,6 +70,7 @@ struct jit {
 	uint8_t *cold_code; /* code of cold blocks: back to the dispatcher */
 	unsigned hot;	    /* entries before translation (1: at once) */
 	bool smp;	    /* other harts run: FENCE may need a host barrier */
+	int64_t enter_budget; /* jit_budget when translated code was entered (instret) */
 	uint64_t flushes, translations, invalidations;
 	uint64_t cold_runs;		 /* blocks run by the interpreter while cold */
 	uint64_t lc_misses;		 /* dispatcher lookups that missed the lookup cache */

@@ -30,17 +30,21 @@ static int helper_amo(struct hart *h, uint32_t insn)
 	return core_of(h)->jit_dirty ? 2 : 1;
 }
 
-/* A CSR instruction at block index k of n: instret is exact there (the block added n at its
- * entry; the interpreter counts the k before). 0 after raising, 2 when the block must end
- * after it (any write: privilege-dependent state, the TLB, FS/frm, interrupts), else 1. */
+/* A CSR instruction at block index k of n: instret is exact there (translated code counts
+ * in the budget only, which the block took n from at its entry; the dispatcher adds it to
+ * instret on return; the interpreter counts the k before). 0 after raising, 2 when the block
+ * must end after it (any write: privilege-dependent state, the TLB, FS/frm, interrupts),
+ * else 1. */
 static int helper_csr(struct hart *h, uint32_t insn, uint64_t back)
 {
 	unsigned f3 = F3(insn);
 	bool ok, write = !((f3 == 2 || f3 == 3 || f3 == 6 || f3 == 7) && RS1(insn) == 0);
+	struct core *c = core_of(h);
+	uint64_t ran = (uint64_t)(c->jit->enter_budget - c->jit_budget) - back;
 
-	h->instret -= back;
+	h->instret += ran;
 	ok = csr_exec(h, insn);
-	h->instret += back;
+	h->instret -= ran;
 	h->x[0] = 0;
 	if (!ok)
 		return 0;
