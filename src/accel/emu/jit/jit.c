@@ -12,11 +12,45 @@
 #include "base/util.h"
 #include "machine/machine.h"
 
+void jit_emit_probe(struct emit *e)
+{
+	uint8_t *miss, *miss2, *miss3;
+
+	emit_mov_rr(e, true, RCX, RAX);
+	emit_shift_ri(e, true, SH_SHR, RCX, 1);
+	emit_alu_ri(e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
+	emit_shift_ri(e, false, SH_SHL, RCX, 5);
+	emit_alu_rm(e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
+	emit_alu_rm(e, true, ALU_CMP, RAX, MEM(RCX, 0));
+	miss = emit_jcc(e, CC_NE, NULL);
+	/* The fetch TLB still maps the page, to the same host page (addend). */
+	emit_mov_rr(e, true, RDX, RAX);
+	emit_shift_ri(e, true, SH_SHR, RDX, PG_SHIFT);
+	emit_mov_rr(e, true, RSI, RDX);
+	emit_shift_ri(e, true, SH_SHL, RSI, PG_SHIFT);
+	emit_alu_rm(e, true, ALU_OR, RSI, MEM(R12, (int32_t)offsetof(struct core, ictx)));
+	emit_alu_ri(e, false, ALU_AND, RDX, TLB_SIZE - 1);
+	emit_shift_ri(e, false, SH_SHL, RDX, 4);
+	emit_alu_rm(e, true, ALU_CMP, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].tag)));
+	miss2 = emit_jcc(e, CC_NE, NULL);
+	emit_mov_rm(e, true, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].addend)));
+	emit_alu_rm(e, true, ALU_CMP, RSI, MEM(RCX, 8));
+	miss3 = emit_jcc(e, CC_NE, NULL);
+	emit_mov_rm(e, true, RDX, MEM(RCX, 24));
+	emit_jmp_reg(e, RDX);
+	if (miss)
+		emit_patch_rel32(miss, e->p);
+	if (miss2)
+		emit_patch_rel32(miss2, e->p);
+	if (miss3)
+		emit_patch_rel32(miss3, e->p);
+}
+
 static void emit_trampolines(struct jit *j)
 {
 	struct emit e;
-	uint8_t *miss, *miss2, *miss3;
-
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are 16 bytes");
 	emit_init(&e, j->cache, 256);
@@ -44,33 +78,7 @@ static void emit_trampolines(struct jit *j)
 	emit_ret(&e);
 	/* exit_lookup: rax = target pc. */
 	j->exit_lookup = e.p;
-	emit_mov_rr(&e, true, RCX, RAX);
-	emit_shift_ri(&e, true, SH_SHR, RCX, 1);
-	emit_alu_ri(&e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
-	emit_shift_ri(&e, false, SH_SHL, RCX, 5);
-	emit_alu_rm(&e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
-	emit_alu_rm(&e, true, ALU_CMP, RAX, MEM(RCX, 0));
-	miss = emit_jcc(&e, CC_NE, NULL);
-	/* The fetch TLB still maps the page, to the same host page (addend). */
-	emit_mov_rr(&e, true, RDX, RAX);
-	emit_shift_ri(&e, true, SH_SHR, RDX, PG_SHIFT);
-	emit_mov_rr(&e, true, RSI, RDX);
-	emit_shift_ri(&e, true, SH_SHL, RSI, PG_SHIFT);
-	emit_alu_rm(&e, true, ALU_OR, RSI, MEM(R12, (int32_t)offsetof(struct core, ictx)));
-	emit_alu_ri(&e, false, ALU_AND, RDX, TLB_SIZE - 1);
-	emit_shift_ri(&e, false, SH_SHL, RDX, 4);
-	emit_alu_rm(&e, true, ALU_CMP, RSI,
-		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].tag)));
-	miss2 = emit_jcc(&e, CC_NE, NULL);
-	emit_mov_rm(&e, true, RSI,
-		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].addend)));
-	emit_alu_rm(&e, true, ALU_CMP, RSI, MEM(RCX, 8));
-	miss3 = emit_jcc(&e, CC_NE, NULL);
-	emit_mov_rm(&e, true, RDX, MEM(RCX, 24));
-	emit_jmp_reg(&e, RDX);
-	emit_patch_rel32(miss, e.p);
-	emit_patch_rel32(miss2, e.p);
-	emit_patch_rel32(miss3, e.p);
+	jit_emit_probe(&e);
 	/* Cold blocks (and lookup misses): back to the dispatcher with rax = 0. */
 	j->cold_code = e.p;
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);

@@ -19,10 +19,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
-#define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
-#define OFF_DCTX    ((int32_t)offsetof(struct core, dctx))
-#define OFF_BUDGET  ((int32_t)offsetof(struct core, jit_budget))
+#define OFF_DCTX   ((int32_t)offsetof(struct core, dctx))
+#define OFF_BUDGET ((int32_t)offsetof(struct core, jit_budget))
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
@@ -282,8 +280,9 @@ static void exit_static(struct tctx *t, uint64_t target)
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
 	translate_set_pc(t, target);
-	if (!field) { /* another page: through the lookup cache */
-		emit_jmp(&t->e, t->j->exit_lookup);
+	if (!field) {		       /* another page: through the lookup cache */
+		jit_emit_probe(&t->e); /* inline: this exit's own indirect jump */
+		emit_jmp(&t->e, t->j->cold_code);
 		return;
 	}
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
@@ -671,7 +670,8 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	}
 	translate_write_back(t);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
-	emit_jmp(&t->e, t->j->exit_lookup);
+	jit_emit_probe(&t->e);
+	emit_jmp(&t->e, t->j->cold_code);
 }
 
 /* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
@@ -822,7 +822,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	struct tctx t = {.j = j, .pc0 = b->vpc};
 	uint32_t insns[JIT_MAX_INSNS];
 	uint8_t lens[JIT_MAX_INSNS];
-	uint8_t *bail = NULL, *nobudget = NULL, *fail[4];
+	uint8_t *nobudget = NULL, *fail[4];
 	unsigned nfail = 0;
 	bool ends, fp = false, frm = false;
 	unsigned n = scan(page, b->vpc, insns, lens, &ends);
@@ -843,10 +843,9 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
 	t.n = n;
 	if (n) {
-		/* Entry: interrupts/kick, then the budget. */
-		emit_mov_rm(&t.e, false, RAX, MEM(RBX, OFF_KICK));
-		emit_alu_rm(&t.e, false, ALU_OR, RAX, MEM(R12, OFF_RECHECK));
-		bail = emit_jcc(&t.e, CC_NE, NULL);
+		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
+		 * deliverable are looked at by the dispatcher, which gets control back at least
+		 * every RUN_BUDGET (4096) instructions: chained blocks run out of budget. */
 		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
 		nobudget = emit_jcc(&t.e, CC_L, NULL);
 		if (fp) {
@@ -876,10 +875,8 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 			emit_patch_rel32(nobudget, t.e.p);
 			emit_alu_mi(&t.e, true, ALU_ADD, MEM(R12, OFF_BUDGET), (int32_t)n);
 		}
-		if (bail)
-			emit_patch_rel32(bail, t.e.p);
 	}
-	/* Entry bail-out (and the whole block when n == 0): resume at the block's pc. */
+	/* Not enough budget (and the whole block when n == 0): resume at the block's pc. */
 	translate_set_pc(&t, b->vpc);
 	emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&t.e, j->exit);
