@@ -66,8 +66,10 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_ri(&e, true, ALU_SUB, RSP, 8); /* 6 pushes + 8: 16-byte aligned */
 	emit_mov_rr(&e, true, RBX, RDI);
 	emit_mov_rr(&e, true, R12, RSI);
+	translate_fp_emit_clear(&e); /* MXCSR flags: inline F/D's (translate_fp.c) */
 	emit_jmp_reg(&e, RDX);
 	j->exit = e.p;
+	translate_fp_emit_fold(&e, RCX, RDX); /* rax: the return value */
 	emit_alu_ri(&e, true, ALU_ADD, RSP, 8);
 	emit_pop(&e, R15);
 	emit_pop(&e, R14);
@@ -84,6 +86,8 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&e, j->exit);
 	j->cache_top = j->cache + 256;
+	if (e.overflow || e.p > j->cache + 256)
+		log_warn("jit: trampolines overflow"); /* cannot happen: checked by the tests */
 }
 
 /* Empties the lookup cache (an odd pc never matches). */

@@ -89,6 +89,10 @@ uint64_t jit_page_index(const struct hart *h, uint64_t pa);
  * through on a miss; clobbers rcx, rdx, rsi. In exit_lookup, and inlined at indirect exits so
  * that each has its own indirect jump (and branch prediction). */
 void jit_emit_probe(struct emit *e);
+/* translate_fp.c: accrues MXCSR's sticky flags into fflags (rbx = hart; a, b: scratch) and
+ * clears them, when any is set; clears them (no register used). [rsp] is scratch. */
+void translate_fp_emit_fold(struct emit *e, int a, int b);
+void translate_fp_emit_clear(struct emit *e);
 
 /* translate.c: translates the block at (vpc, pa) from host bytes at code (the start of the
  * guest page, host mapping). Returns the number of guest instructions translated. */

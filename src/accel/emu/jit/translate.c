@@ -268,14 +268,19 @@ void translate_set_pc(struct tctx *t, uint64_t pc)
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
 }
 
+/* Calls a C helper (after translate_fp_fold()): MXCSR flags the host code left are dropped. */
+void translate_call(struct tctx *t, const void *fn)
+{
+	emit_call_abs(&t->e, fn);
+	translate_fp_emit_clear(&t->e);
+}
+
 /* Exit to a static target: chainable (a jmp later patched to the target block) when the
  * target is on the block's page, so both lie on the same physical page. */
 static void exit_static(struct tctx *t, uint64_t target)
 {
 	uint8_t *field = NULL;
 
-	if (t->fp_fast)
-		translate_fp_fold(t);
 	translate_write_back(t);
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
@@ -340,13 +345,12 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* the helper may trap: leave with fflags exact */
+	translate_fp_fold(t);
 	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RSI, RDX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
-	emit_call_abs(&t->e, (const void *)helper_load);
+	translate_call(t, (const void *)helper_load);
 	translate_reload(t, RD(i));
 	emit_test_rr(&t->e, false, RAX, RAX);
 	ok = emit_jcc(&t->e, CC_NE, NULL);
@@ -381,8 +385,7 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t);
+	translate_fp_fold(t);
 	translate_write_back(t);
 	if (RS2(i))
 		emit_mov_rr(&t->e, true, RAX, v);
@@ -392,7 +395,7 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	emit_mov_rr(&t->e, true, RDX, RAX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RCX, size);
-	emit_call_abs(&t->e, (const void *)helper_store);
+	translate_call(t, (const void *)helper_store);
 	translate_reload(t, 0);
 	translate_helper_result(t, k, next);
 	if (done)
@@ -403,12 +406,11 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* fflags exact for the FPU */
+	translate_fp_fold(t);
 	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
-	emit_call_abs(&t->e, (const void *)helper_fp);
+	translate_call(t, (const void *)helper_fp);
 	translate_reload(t, (i & 0x7f) == 0x53 ? RD(i) : 0); /* OP-FP may write an x register */
 	translate_helper_result(t, k, next);
 }
@@ -659,8 +661,6 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
-	if (t->fp_fast)
-		translate_fp_fold(t);
 	translate_load_x(t, RAX, RS1(i));
 	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
 	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);

@@ -60,6 +60,9 @@ void translate_exit_after(struct tctx *t, unsigned k, uint64_t next);
 uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm,
 			     unsigned size);
 void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
+/* Every helper call except helper_div (integer C code) is preceded by translate_fp_fold()
+ * and made through this (MXCSR flags left by host code are cleared after it). */
+void translate_call(struct tctx *t, const void *fn);
 /* The F/D instruction through the interpreter's FPU (helper_fp). */
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
 
@@ -73,14 +76,14 @@ enum { FP_HELPER, FP_INLINE, FP_INLINE_RNE };
  * frm = RNE (dynamic rounding); FP_HELPER: always through the helper. */
 int translate_fp_kind(uint32_t i);
 /* Block entry of the inline body: jumps to the fail list unless FS is Dirty (and frm is RNE
- * when frm); then clears MXCSR's flags if they hold a flag fflags does not. */
+ * when frm). */
 void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail);
 /* The xmm cache of f registers: emptied at the start of a body; dirty ones written to
  * hart.f[] before helpers and exits; all reloaded after helper calls. */
 void translate_fp_reset(struct tctx *t);
 void translate_fp_write_back(struct tctx *t);
 void translate_fp_reload(struct tctx *t);
-/* Accrues MXCSR's flags into fflags (before exits and helper calls; clobbers rax, rcx). */
+/* translate_fp_emit_fold() with rax, rcx: before every helper call. */
 void translate_fp_fold(struct tctx *t);
 /* Emits instruction k inline (t->fp_fast, kind != FP_HELPER). */
 void translate_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);

@@ -7,12 +7,13 @@
  * NaN (x86 returns its default NaN or the first operand's payload). FLT/FLE use COMISD (NV on
  * any NaN), FEQ UCOMISD (NV on signaling NaNs only), as the spec requires.
  *
- * Flags: MXCSR's sticky flags (IE ZE OE UE PE -> NV DZ OF UF NX; DE is ignored) are accrued
- * into fflags before every exit and helper call (translate_fp_fold). The guard at block entry
- * clears MXCSR's flags when they hold one fflags lacks (stale flags of host code, or of a
- * block run before the guest cleared fflags), so an accrual never adds a flag the guest's
- * instructions did not raise. Flags already in fflags may stay in MXCSR: accruing them again
- * changes nothing, and the common case (NX set) needs no LDMXCSR at all. */
+ * Flags: MXCSR's sticky flags (IE ZE OE UE PE -> NV DZ OF UF NX; DE is ignored) hold the
+ * flags raised by inline F/D since they were last accrued. Translated code enters with them
+ * clear (the enter trampoline clears them); they are accrued into fflags and cleared before
+ * every helper call and when translated code returns to the dispatcher (the exit trampoline),
+ * and cleared after every helper call (host C code may leave flags of its own; the FPU accrues
+ * its own into fflags). Chained jumps between blocks carry them along: the hot loop of an FP
+ * kernel never reads MXCSR (STMXCSR waits for every FP operation in flight). */
 #include "accel/emu/jit/translate.h"
 
 #include "accel/emu/fpu_internal.h"
@@ -79,7 +80,6 @@ int translate_fp_kind(uint32_t i)
 void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail)
 {
 	struct emit *e = &t->e;
-	uint8_t *clean, *subset;
 
 	emit_mov_rm(e, true, RAX, MEM(RBX, OFF_MSTATUS));
 	emit_alu_ri(e, true, ALU_XOR, RAX, -1);
@@ -90,34 +90,41 @@ void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfai
 		emit_alu_mi(e, false, ALU_CMP, MEM(RBX, OFF_FRM), 0);
 		fail[(*nfail)++] = emit_jcc(e, CC_NE, NULL);
 	}
+}
+
+void translate_fp_emit_fold(struct emit *e, int a, int b)
+{
+	uint8_t *clean;
+
 	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0)); /* stmxcsr [rsp] */
-	emit_mov_rm(e, false, RAX, MEM(RSP, 0));
-	emit_alu_ri(e, false, ALU_AND, RAX, MXCSR_FLAGS);
+	emit_mov_rm(e, false, a, MEM(RSP, 0));
+	emit_alu_ri(e, false, ALU_AND, a, MXCSR_FLAGS);
 	clean = emit_jcc(e, CC_E, NULL);
-	emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)mxcsr_to_fflags);
-	emit_load_ext(e, 1, false, RAX, MEMX(RCX, RAX, 0));
-	emit_mov_rm(e, false, RCX, MEM(RBX, OFF_FFLAGS));
-	emit_alu_ri(e, false, ALU_XOR, RCX, -1);
-	emit_test_rr(e, false, RAX, RCX);
-	subset = emit_jcc(e, CC_E, NULL);
+	emit_mov_ri(e, b, (uint64_t)(uintptr_t)mxcsr_to_fflags);
+	emit_load_ext(e, 1, false, a, MEMX(b, a, 0));
+	emit_alu_mr(e, false, ALU_OR, MEM(RBX, OFF_FFLAGS), a);
 	emit_alu_mi(e, false, ALU_AND, MEM(RSP, 0), ~0x3f);
 	emit_sse_rm(e, 0, SSE_MXCSR, false, 2, MEM(RSP, 0)); /* ldmxcsr [rsp] */
 	if (clean)
 		emit_patch_rel32(clean, e->p);
-	if (subset)
-		emit_patch_rel32(subset, e->p);
+}
+
+void translate_fp_emit_clear(struct emit *e)
+{
+	uint8_t *clean;
+
+	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0));
+	emit_test_mi8(e, MEM(RSP, 0), 0x3f);
+	clean = emit_jcc(e, CC_E, NULL);
+	emit_alu_mi(e, false, ALU_AND, MEM(RSP, 0), ~0x3f);
+	emit_sse_rm(e, 0, SSE_MXCSR, false, 2, MEM(RSP, 0));
+	if (clean)
+		emit_patch_rel32(clean, e->p);
 }
 
 void translate_fp_fold(struct tctx *t)
 {
-	struct emit *e = &t->e;
-
-	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0));
-	emit_mov_rm(e, false, RAX, MEM(RSP, 0));
-	emit_alu_ri(e, false, ALU_AND, RAX, MXCSR_FLAGS);
-	emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)mxcsr_to_fflags);
-	emit_load_ext(e, 1, false, RAX, MEMX(RCX, RAX, 0));
-	emit_alu_mr(e, false, ALU_OR, MEM(RBX, OFF_FFLAGS), RAX);
+	translate_fp_emit_fold(&t->e, RAX, RCX);
 }
 
 void translate_fp_reset(struct tctx *t)

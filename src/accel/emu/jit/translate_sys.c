@@ -55,13 +55,12 @@ static void call_helper(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uin
 			const void *fn)
 {
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* fflags exact for CSR reads */
+	translate_fp_fold(t); /* fflags exact for CSR reads */
 	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
 	emit_mov_ri(&t->e, RDX, t->n - k);
-	emit_call_abs(&t->e, fn);
+	translate_call(t, fn);
 	translate_reload(t, RD(i));
 	translate_helper_result(t, k, next);
 }
