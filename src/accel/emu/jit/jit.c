@@ -56,7 +56,7 @@ static void emit_trampolines(struct jit *j)
 	emit_init(&e, j->cache, 256);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
-	 * in blocks. rbp, r13-r15 cache guest registers. */
+	 * in blocks. r13-r15 cache guest registers, rbp holds the budget. */
 	emit_push(&e, RBX);
 	emit_push(&e, R12);
 	emit_push(&e, RBP);
@@ -66,9 +66,12 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_ri(&e, true, ALU_SUB, RSP, 8); /* 6 pushes + 8: 16-byte aligned */
 	emit_mov_rr(&e, true, RBX, RDI);
 	emit_mov_rr(&e, true, R12, RSI);
+	/* rbp: the budget in translated code (translate.c) */
+	emit_mov_rm(&e, true, RBP, MEM(R12, (int32_t)offsetof(struct core, jit_budget)));
 	translate_fp_emit_clear(&e); /* MXCSR flags: inline F/D's (translate_fp.c) */
 	emit_jmp_reg(&e, RDX);
 	j->exit = e.p;
+	emit_mov_mr(&e, true, MEM(R12, (int32_t)offsetof(struct core, jit_budget)), RBP);
 	translate_fp_emit_fold(&e, RCX, RDX); /* rax: the return value */
 	emit_alu_ri(&e, true, ALU_ADD, RSP, 8);
 	emit_pop(&e, R15);

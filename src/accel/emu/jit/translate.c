@@ -5,10 +5,11 @@
  * or before an instruction it does not translate (CSR, AMO, system, fences...), which the
  * interpreter then executes.
  *
- * Accounting: the entry takes the block's length n from the budget (one memory decrement and
- * branch); an exit after instruction k (trap or code write) gives back n - k - 1. The
- * dispatcher adds what translated code took from the budget to instret when it returns.
- * Precise state: the guest pc is stored before every helper call that may trap. */
+ * Accounting: the entry takes the block's length n from the budget (rbp inside translated
+ * code, core.jit_budget outside it and during helper calls: one decrement and branch); an exit
+ * after instruction k (trap or code write) gives back n - k - 1. The dispatcher adds what
+ * translated code took from the budget to instret when it returns. Precise state: the guest pc is
+ * stored before every helper call that may trap. */
 #include "accel/emu/jit/translate.h"
 
 #include "accel/emu/jit/disasm.h"
@@ -24,7 +25,7 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
-static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11, RSI, RDI};
+static const int pool[NPOOL] = {R13, R14, R15, R8, R9, R10, R11, RSI, RDI};
 
 static bool caller_saved(int r)
 {
@@ -271,6 +272,7 @@ void translate_set_pc(struct tctx *t, uint64_t pc)
 /* Calls a C helper (after translate_fp_fold()): MXCSR flags the host code left are dropped. */
 void translate_call(struct tctx *t, const void *fn)
 {
+	emit_mov_mr(&t->e, true, MEM(R12, OFF_BUDGET), RBP); /* helper_csr reads it */
 	emit_call_abs(&t->e, fn);
 	translate_fp_emit_clear(&t->e);
 }
@@ -846,7 +848,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
 		 * deliverable are looked at by the dispatcher, which gets control back at least
 		 * every RUN_BUDGET (4096) instructions: chained blocks run out of budget. */
-		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
+		emit_alu_ri(&t.e, true, ALU_SUB, RBP, (int32_t)n); /* rbp: the budget */
 		nobudget = emit_jcc(&t.e, CC_L, NULL);
 		if (fp) {
 			translate_fp_guard(&t, frm, fail, &nfail);
@@ -865,7 +867,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 
 		emit_mov_ri(&t.e, RDX, n);
 		emit_alu_rr(&t.e, true, ALU_SUB, RDX, RCX);
-		emit_alu_mr(&t.e, true, ALU_ADD, MEM(R12, OFF_BUDGET), RDX);
+		emit_alu_rr(&t.e, true, ALU_ADD, RBP, RDX);
 		emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 		emit_jmp(&t.e, j->exit);
 		for (unsigned m = 0; m < t.ntail; m++)
@@ -873,7 +875,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 				emit_patch_rel32(t.tail_jumps[m], p);
 		if (nobudget) { /* budget < n: give it back, the dispatcher interprets */
 			emit_patch_rel32(nobudget, t.e.p);
-			emit_alu_mi(&t.e, true, ALU_ADD, MEM(R12, OFF_BUDGET), (int32_t)n);
+			emit_alu_ri(&t.e, true, ALU_ADD, RBP, (int32_t)n);
 		}
 	}
 	/* Not enough budget (and the whole block when n == 0): resume at the block's pc. */

@@ -20,9 +20,10 @@
 	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
 
 /* Host registers that cache guest registers: r8-r11, rsi, rdi (caller-saved: reloaded after
- * helper calls), r13-r15 and rbp (saved by the enter trampoline). rax, rcx, rdx are scratch
- * (rdx: the guest address of a load/store). */
-#define NPOOL  10
+ * helper calls), r13-r15 (saved by the enter trampoline). rax, rcx, rdx are scratch (rdx: the
+ * guest address of a load/store); rbp holds the instruction budget (core.jit_budget), loaded
+ * by the enter trampoline, stored by the exit trampoline and before helper calls. */
+#define NPOOL  9
 #define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
 struct tctx {
