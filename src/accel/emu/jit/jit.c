@@ -450,6 +450,9 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 				break;
 			continue;
 		}
+		if (b->ninsn && c->jit_budget < b->ninsn && c->jit_budget < (int64_t)budget)
+			break; /* the block does not fit: hart_step()/hart_run() come back with a
+				* fresh budget (interpreting the rest of a slice costs more) */
 		if (b->ninsn == 0 || c->jit_budget < b->ninsn) {
 			uint64_t ran = interp_run(h, b->ninsn ? (uint64_t)c->jit_budget : 1);
 

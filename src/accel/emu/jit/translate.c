@@ -517,8 +517,28 @@ static void tr_op_direct(struct tctx *t, uint32_t i, bool w)
 	static const enum x86_alu alu[8] = {ALU_ADD, 0, 0, 0, ALU_XOR, 0, ALU_OR, ALU_AND};
 	unsigned f3 = F3(i), f7 = F7(i);
 	struct emit *e = &t->e;
-	int s1 = src_reg(t, RS1(i), RAX), s2 = src_reg(t, RS2(i), RCX), d;
+	int s1, s2, d;
 	bool shift = f3 == 1 || f3 == 5, mul = f7 == 1;
+
+	/* mv and friends: x0 + r, r + x0, r - x0, x0 | r, r ^ x0... */
+	if (!mul && (f3 == 0 || f3 == 4 || f3 == 6) && (RS1(i) == 0 || RS2(i) == 0) &&
+	    !(f7 && RS2(i) != 0)) {
+		unsigned r = RS1(i) ? RS1(i) : RS2(i);
+
+		if (!r) {
+			emit_alu_rr(e, false, ALU_XOR, dst_reg(t, RD(i)), dst_reg(t, RD(i)));
+			return;
+		}
+		s1 = translate_cache_reg(t, r, true);
+		d = dst_reg(t, RD(i));
+		if (w)
+			emit_movsxd(e, d, s1);
+		else if (d != s1)
+			emit_mov_rr(e, true, d, s1);
+		return;
+	}
+	s1 = src_reg(t, RS1(i), RAX);
+	s2 = src_reg(t, RS2(i), RCX);
 
 	if (shift)
 		emit_mov_rr(e, false, RCX, s2); /* count in cl */
