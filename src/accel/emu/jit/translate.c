@@ -279,11 +279,13 @@ void translate_call(struct tctx *t, const void *fn)
 
 /* Exit to a static target: chainable (a jmp later patched to the target block) when the
  * target is on the block's page, so both lie on the same physical page. */
-static void exit_static(struct tctx *t, uint64_t target)
+static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 {
 	uint8_t *field = NULL;
 
 	translate_write_back(t);
+	if (k + 1 < t->n) /* a side exit: give back the budget of the rest of the block */
+		emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)(t->n - k - 1));
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
 	translate_set_pc(t, target);
@@ -648,7 +650,7 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	translate_store_x(t, RD(i), res);
 }
 
-static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
+static void tr_branch(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	static const enum x86_cc cc[8] = {CC_E, CC_NE, CC_E, CC_E, CC_L, CC_GE, CC_B, CC_AE};
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) |
@@ -664,11 +666,19 @@ static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 		emit_alu_rr(&t->e, true, ALU_CMP, s1, s2);
 	}
+	if (k + 1 < t->n) { /* inside a superblock: the taken path is a side exit */
+		uint8_t *cont = emit_jcc(&t->e, cc[F3(i)] ^ 1, NULL);
+
+		exit_static(t, pc + (uint64_t)off, k);
+		if (cont)
+			emit_patch_rel32(cont, t->e.p);
+		return;
+	}
 	taken = emit_jcc(&t->e, cc[F3(i)], NULL);
-	exit_static(t, next);
+	exit_static(t, next, k);
 	if (taken)
 		emit_patch_rel32(taken, t->e.p);
-	exit_static(t, pc + (uint64_t)off);
+	exit_static(t, pc + (uint64_t)off, k);
 }
 
 static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
@@ -678,7 +688,7 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 	if (RD(i))
 		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
-	exit_static(t, pc + (uint64_t)off);
+	exit_static(t, pc + (uint64_t)off, t->k);
 }
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
@@ -694,6 +704,11 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
 	jit_emit_probe(&t->e);
 	emit_jmp(&t->e, t->j->cold_code);
+}
+
+static bool is_jump(uint32_t i)
+{
+	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
 }
 
 /* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
@@ -722,13 +737,14 @@ static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t 
 			break;
 		insns[n++] = insn;
 		pc += lens[n - 1];
-		if ((insn & 0x7f) == 0x63 || (insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67) {
-			*ends = true;
+		/* Conditional branches do not end a block (superblocks: the taken path is a side
+		 * exit); jumps do. */
+		if ((insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67)
 			break;
-		}
 		if ((pc & PG_MASK) == 0)
 			break;
 	}
+	*ends = n && is_jump(insns[n - 1]);
 	return n;
 }
 
@@ -764,7 +780,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 			tr_jalr(t, i, next);
 			break;
 		case 0x63:
-			tr_branch(t, i, pc, next);
+			tr_branch(t, i, k, pc, next);
 			break;
 		case 0x03:
 			tr_load(t, i, k, pc);
@@ -800,12 +816,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 		pc = next;
 	}
 	if (!ends)
-		exit_static(t, pc);
-}
-
-static bool is_jump(uint32_t i)
-{
-	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
+		exit_static(t, pc, t->n - 1);
 }
 
 /* GASANG_JIT_PERF=1: every block goes to /tmp/perf-PID.map (perf's format for JIT code:
