@@ -567,6 +567,50 @@ static void test_interrupt_in_chained_loop(void **state)
 	assert_int_equal(b->h.mcause, EXC_LOAD_ACCESS);
 }
 
+/* Loop blocks (the last instruction jumps back to the block's start): registers stay in host
+ * registers across iterations; stopped at every few instructions (the budget runs out inside
+ * the loop), with and without a trapping load in every iteration, and with a store that
+ * rewrites the loop's own code in the last iteration. */
+static void test_loop_block(void **state)
+{
+	const uint64_t loop = RAM_BASE + 0x2000;
+	for (unsigned variant = 0; variant < 3; variant++) {
+		uint32_t prog[] = {
+		    LD(5, 30, 0),
+		    ADD(6, 6, 5),
+		    SD(6, 30, 8),
+		    ADDI(30, 30, 16),
+		    variant == 1 ? LD(9, 8, 0) : ADDI(9, 9, 3), /* x8 unmapped: faults */
+		    ADDI(7, 7, -1),
+		    BNE(7, 0, -24),
+		    JAL(0, 0),
+		};
+		(void)state;
+		both_code(loop, prog, sizeof(prog) / 4);
+		for (uint64_t chunk = 1; chunk <= 1000; chunk = chunk * 7 + 2) {
+			both_code(loop, prog, sizeof(prog) / 4);
+			reset_both();
+			for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+				struct hart *h = &(*t)->h;
+
+				h->pc = loop;
+				h->x[6] = 1;
+				h->x[7] = 200;
+				h->x[8] = 0x1000;
+				h->x[30] = DATA;
+				if (variant == 2) /* the 200th iteration's SD hits the BNE */
+					h->x[30] = loop + 6 * 4 - 8 - 199 * 16;
+			}
+			run_compare(4000, chunk, "loop");
+		}
+		if (variant < 2) {
+			assert_int_equal(b->h.x[7], 0);
+			assert_int_equal(b->h.x[30], DATA + 200 * 16);
+			assert_int_equal(b->h.pc, loop + 7 * 4);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +623,7 @@ int main(void)
 	    cmocka_unit_test(test_tiering),
 	    cmocka_unit_test(test_fp_flags),
 	    cmocka_unit_test(test_interrupt_in_chained_loop),
+	    cmocka_unit_test(test_loop_block),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -298,6 +298,29 @@ static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 	emit_jmp(&t->e, t->j->exit);
 }
 
+/* The back edge of a loop block: another iteration if the budget allows, without writing
+ * registers back (the mapping is the loop head's); else back to the dispatcher at the block's
+ * start. A different mapping than at the head: an ordinary exit. */
+static void loop_back(struct tctx *t)
+{
+	uint8_t *out;
+
+	if (memcmp(t->slot_of, t->head_slot, sizeof(t->slot_of))) {
+		exit_static(t, t->pc0, t->n - 1);
+		return;
+	}
+	emit_alu_ri(&t->e, true, ALU_SUB, RBP, (int32_t)t->n);
+	out = emit_jcc(&t->e, CC_L, NULL);
+	emit_jmp(&t->e, t->loop_head);
+	if (out)
+		emit_patch_rel32(out, t->e.p);
+	emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)t->n);
+	translate_write_back(t);
+	translate_set_pc(t, t->pc0);
+	emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_jmp(&t->e, t->j->exit);
+}
+
 /* Exit after instruction k when a helper raised (pc set by the trap) or after a write to
  * translated code (pc = next). */
 void translate_exit_after(struct tctx *t, unsigned k, uint64_t next)
@@ -678,7 +701,10 @@ static void tr_branch(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint6
 	exit_static(t, next, k);
 	if (taken)
 		emit_patch_rel32(taken, t->e.p);
-	exit_static(t, pc + (uint64_t)off, k);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, k);
 }
 
 static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
@@ -688,7 +714,10 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 	if (RD(i))
 		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
-	exit_static(t, pc + (uint64_t)off, t->k);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, t->k);
 }
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
@@ -706,6 +735,26 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	emit_jmp(&t->e, t->j->cold_code);
 }
 
+/* Target of the block's last instruction, a branch or JAL (else 1: never a pc). */
+static uint64_t loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n)
+{
+	uint32_t i = insns[n - 1];
+
+	for (unsigned k = 0; k + 1 < n; k++)
+		pc += lens[k];
+	if ((i & 0x7f) == 0x63)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) |
+						    ((i & 0x80) << 4) | ((i >> 20) & 0x7e0) |
+						    ((i >> 7) & 0x1e));
+	if ((i & 0x7f) == 0x6f)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) |
+						    (i & 0xff000) | ((i >> 9) & 0x800) |
+						    ((i >> 20) & 0x7fe));
+	return 1;
+}
+
 static bool is_jump(uint32_t i)
 {
 	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
@@ -716,6 +765,7 @@ static bool is_jump(uint32_t i)
 static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens, bool *ends)
 {
 	unsigned n = 0;
+	uint64_t start = pc;
 
 	*ends = false;
 	while (n < JIT_MAX_INSNS) {
@@ -741,6 +791,8 @@ static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t 
 		 * exit); jumps do. */
 		if ((insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67)
 			break;
+		if ((insn & 0x7f) == 0x63 && loop_target(start, insns, lens, n) == start)
+			break; /* a loop's back edge: ends the block (loop blocks, below) */
 		if ((pc & PG_MASK) == 0)
 			break;
 	}
@@ -758,6 +810,20 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->dirty, 0, sizeof(t->dirty));
 	translate_fp_reset(t);
 	t->insns = insns;
+	if (t->loop) { /* load every register once; all count as dirty (exact on any exit) */
+		for (unsigned k = 0; k < t->n; k++) {
+			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+
+			t->k = k;
+			for (unsigned m = 0; m < 3; m++)
+				if (f[m]) {
+					translate_cache_reg(t, f[m], true);
+					t->dirty[f[m]] = true;
+				}
+		}
+		memcpy(t->head_slot, t->slot_of, sizeof(t->head_slot));
+		t->loop_head = t->e.p;
+	}
 	for (unsigned k = 0; k < t->n; k++) {
 		uint32_t i = insns[k];
 
@@ -843,6 +909,16 @@ static void perf_note(const struct jit_block *b, const uint8_t *end)
 			(unsigned long)(end - b->code), (unsigned long long)b->vpc);
 }
 
+/* Distinct nonzero registers in the register fields of the block's instructions. */
+static unsigned field_regs(const uint32_t *insns, unsigned n)
+{
+	uint32_t set = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
+	return (unsigned)__builtin_popcount(set & ~1U);
+}
+
 /* Blocks with inline F/D get two bodies: the inline one, entered when the guard holds (FS
  * Dirty, frm RNE if needed), and one calling the FPU for every F/D instruction (FS Off or
  * Initial: traps and the dirty marking; other rounding modes). Neither FS nor frm can change
@@ -875,6 +951,8 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	}
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
 	t.n = n;
+	t.loop = !fp && ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
+		 field_regs(insns, n) <= NPOOL;
 	if (n) {
 		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
 		 * deliverable are looked at by the dispatcher, which gets control back at least

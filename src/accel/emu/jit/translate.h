@@ -43,6 +43,12 @@ struct tctx {
 	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
 	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
 	bool fp_fast;
+	/* A loop block (its last instruction jumps back to its start; integer code, at most
+	 * NPOOL registers): they are loaded once, and the back edge jumps to loop_head
+	 * while the mapping is head_slot. */
+	bool loop;
+	int8_t head_slot[32];
+	uint8_t *loop_head;
 	/* In the inline body, f registers cached in xmm2..xmm15 (like the x registers). */
 	int8_t fslot_of[32];
 	int8_t freg_in[NFPOOL];
