@@ -49,7 +49,9 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_ri(&e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
 	emit_shift_ri(&e, false, SH_SHL, RCX, 5);
 	emit_alu_rm(&e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
-	emit_alu_rm(&e, true, ALU_CMP, RAX, MEM(RCX, 0));
+	emit_mov_rm(&e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_lc_salt)));
+	emit_alu_rr(&e, true, ALU_XOR, RDX, RAX);
+	emit_alu_rm(&e, true, ALU_CMP, RDX, MEM(RCX, 0));
 	miss = emit_jcc(&e, CC_NE, NULL);
 	/* The fetch TLB still maps the page, to the same host page (addend). */
 	emit_mov_rr(&e, true, RDX, RAX);
@@ -78,11 +80,21 @@ static void emit_trampolines(struct jit *j)
 	j->cache_top = j->cache + 256;
 }
 
-/* Empties the lookup cache (an odd pc never matches). */
-static void jit_lc_clear(struct jit *j)
+/* Empties the lookup cache. Keys are pc ^ salt, salt = generation << 48 with generations
+ * 1..0x7fff: pcs that reach an entry have bits 48-63 all 0 or all 1 (canonical, or RAM in
+ * Bare mode; others never pass the fetch-TLB check), and two generations differ by less
+ * than 0x8000 there, so an old key never equals a new pc ^ salt. Wrapping clears for real
+ * (an odd key never matches). */
+static void jit_lc_clear(struct core *c)
 {
+	struct jit *j = c->jit;
+
+	c->jit_lc_salt += 1ULL << 48;
+	if ((c->jit_lc_salt >> 48) < 0x8000)
+		return;
 	for (unsigned i = 0; i < JIT_LC_SIZE; i++)
 		j->lc[i].vpc = 1;
+	c->jit_lc_salt = 1ULL << 48;
 }
 
 static inline uint64_t jit_hash(uint64_t vpc, uint64_t pa)
@@ -103,7 +115,7 @@ static void jit_flush_all(struct hart *h)
 	j->nblocks = 0;
 	j->cache_top = j->cache + 256;
 	j->flushes++;
-	jit_lc_clear(j);
+	jit_lc_clear(core_of(h));
 	core_of(h)->jit_dirty = 1;
 	if (j->debug)
 		log_warn("jit: hart %" PRIu64 ": code cache flushed", h->hartid);
@@ -153,9 +165,10 @@ int jit_init(struct hart *h)
 		j->hot = 1;
 	j->start_ns = now_ns();
 	emit_trampolines(j);
-	jit_lc_clear(j);
 	c->jit = j;
 	c->jit_lc = j->lc;
+	c->jit_lc_salt = 0x7fffULL << 48;
+	jit_lc_clear(c); /* clears for real */
 	return 0;
 }
 
@@ -256,7 +269,7 @@ static void jit_drop_page(struct hart *h, uint64_t idx)
 	free(j->pages[idx]);
 	j->pages[idx] = NULL;
 	j->invalidations++;
-	jit_lc_clear(j);  /* drop lookup-cache entries of the page's blocks */
+	jit_lc_clear(c);  /* drop lookup-cache entries of the page's blocks */
 	c->jit_dirty = 1; /* the running block may be one of them: leave it */
 }
 
@@ -276,7 +289,7 @@ void jit_request_flush(struct hart *h)
 	if (c->jit) {
 		/* Pages are compared with their copies before their blocks run again. */
 		c->jit->epoch++;
-		jit_lc_clear(c->jit);
+		jit_lc_clear(c);
 		c->jit_dirty = 1;
 	}
 }
@@ -360,7 +373,8 @@ static struct jit_block *jit_lookup(struct hart *h)
 	te = &c->tlb[ACC_FETCH][(pc >> PG_SHIFT) & (TLB_SIZE - 1)];
 	/* A hit needs the fetch TLB to map pc's page (for this privilege) to the same host page
 	 * as when the entry was made: TLB flushes need not empty the lookup cache. */
-	if (l->vpc == pc && te->tag == ((pc & ~PG_MASK) | c->ictx) && te->addend == l->addend)
+	if (l->vpc == (pc ^ c->jit_lc_salt) && te->tag == ((pc & ~PG_MASK) | c->ictx) &&
+	    te->addend == l->addend)
 		return l->b;
 	j->lc_misses++;
 	/* Checks fetch permission for the current privilege and fills the fetch TLB. */
@@ -386,7 +400,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 		b = jit_new_block(h, pc, pa);
 	if (b->cold && j->hot <= 1)
 		b = jit_heat(h, b, page);
-	l->vpc = pc;
+	l->vpc = pc ^ c->jit_lc_salt;
 	l->addend = te->addend;
 	l->b = b;
 	l->code = b->code;
@@ -419,7 +433,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 
 			if (page)
 				b = jit_heat(h, b, page);
-			if (l->b == b && l->vpc == h->pc)
+			if (l->b == b && l->vpc == (h->pc ^ c->jit_lc_salt))
 				l->code = b->code;
 		}
 		if (b->cold) {
