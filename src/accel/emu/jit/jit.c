@@ -411,6 +411,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 {
 	struct core *c = core_of(h);
 	struct jit *j = c->jit;
+	struct jit_block *next = NULL; /* the block at h->pc, already looked up */
 
 	c->jit_budget = (int64_t)budget;
 	while (c->jit_budget > 0) {
@@ -419,7 +420,8 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 
 		if (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))
 			break;
-		b = jit_lookup(h);
+		b = next ? next : jit_lookup(h);
+		next = NULL;
 		if (!b) {
 			/* Fetching raised (and took) the exception: it counts as an instruction,
 			 * as in the interpreter. */
@@ -461,11 +463,17 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 		r = j->enter(h, c, b->code);
 		if (!r || c->jit_dirty || !c->jit_budget)
 			continue;
-		/* A static exit to the same page: link it to its target. */
+		/* A static exit to the same page: link it to its target, which runs next. */
 		flushes = j->flushes;
 		b = jit_lookup(h);
-		if (b && b->ninsn && j->flushes == flushes && !c->jit_dirty)
+		if (!b) {
+			h->instret++; /* fetching raised, as above */
+			c->jit_budget--;
+			continue;
+		}
+		if (b->ninsn && j->flushes == flushes && !c->jit_dirty)
 			emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+		next = b;
 	}
 	return budget - (uint64_t)c->jit_budget;
 }
