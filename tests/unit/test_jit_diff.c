@@ -420,6 +420,32 @@ static void test_rewrite_around_threshold(void **state)
 	rewrite_after(2 * hot + 1);
 }
 
+/* Lookup-cache generations wrap after 0x7fff code flushes (FENCE.I, remote fences): blocks
+ * keep running right across the wrap, and a rewritten one is seen. */
+static void test_lookup_cache_generations_wrap(void **state)
+{
+	const uint32_t loop[] = {ADDI(1, 1, 1), JAL(0, 0x104), NOP};
+	const uint32_t other[] = {ADDI(2, 2, 1), JAL(0, -0x10c)}; /* at CODE + 0x108 */
+	const uint32_t patched = ADDI(1, 1, 3);
+
+	(void)state;
+	both_code(CODE, loop, 3);
+	both_code(CODE + 0x108, other, 2);
+	reset_both();
+	a->h.x[1] = b->h.x[1] = a->h.x[2] = b->h.x[2] = 0;
+	run_compare(400, 100, "wrap-1");
+	for (unsigned i = 0; i < 0x8000 + 5; i++) {
+		hart_flush_code(&b->h);
+		if (i % 4096 == 0 || i > 0x7ff0)
+			run_compare(8, 4, "wrap-2");
+	}
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++)
+		memcpy(gmem_ptr(&(*t)->m.mem, CODE, 4), &patched, 4);
+	hart_flush_code(&b->h);
+	run_compare(400, 100, "wrap-3");
+	assert_true(b->h.x[1] > b->h.x[2]);
+}
+
 /* Tiering: a block is interpreted while it has been entered fewer than `hot` times, and
  * translated (once) at its hot-th entry; both give the interpreter's results. */
 static void test_tiering(void **state)
@@ -621,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_untracked_write_then_fence_i),
 	    cmocka_unit_test(test_rewrite_around_threshold),
 	    cmocka_unit_test(test_tiering),
+	    cmocka_unit_test(test_lookup_cache_generations_wrap),
 	    cmocka_unit_test(test_fp_flags),
 	    cmocka_unit_test(test_interrupt_in_chained_loop),
 	    cmocka_unit_test(test_loop_block),

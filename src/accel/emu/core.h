@@ -80,9 +80,10 @@ struct core {
 	bool host_fw;
 	/* Binary translator (jit/): NULL when the interpreter runs alone. */
 	struct jit *jit;
-	int64_t jit_budget; /* instructions left in this jit_run() */
-	int jit_dirty;	    /* a store hit translated code, or a flush was requested */
-	void *jit_lc;	    /* the jit's lookup cache, for translated code */
+	int64_t jit_budget;   /* instructions left in this jit_run() */
+	int jit_dirty;	      /* a store hit translated code, or a flush was requested */
+	void *jit_lc;	      /* the jit's lookup cache, for translated code */
+	uint64_t jit_lc_salt; /* generation << 48, xor-ed into lookup-cache keys (jit.c) */
 };
 
 static inline struct core *core_of(const struct hart *h)

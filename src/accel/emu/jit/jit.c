@@ -12,6 +12,8 @@
 #include "base/util.h"
 #include "machine/machine.h"
 
+#define JIT_TRAMP_SIZE 512 /* enter, exit, exit_lookup, cold_code at the start of the cache */
+
 void jit_emit_probe(struct emit *e)
 {
 	uint8_t *miss, *miss2, *miss3;
@@ -21,7 +23,9 @@ void jit_emit_probe(struct emit *e)
 	emit_alu_ri(e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
 	emit_shift_ri(e, false, SH_SHL, RCX, 5);
 	emit_alu_rm(e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
-	emit_alu_rm(e, true, ALU_CMP, RAX, MEM(RCX, 0));
+	emit_mov_rm(e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_lc_salt)));
+	emit_alu_rr(e, true, ALU_XOR, RDX, RAX);
+	emit_alu_rm(e, true, ALU_CMP, RDX, MEM(RCX, 0));
 	miss = emit_jcc(e, CC_NE, NULL);
 	/* The fetch TLB still maps the page, to the same host page (addend). */
 	emit_mov_rr(e, true, RDX, RAX);
@@ -53,7 +57,7 @@ static void emit_trampolines(struct jit *j)
 	struct emit e;
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are 16 bytes");
-	emit_init(&e, j->cache, 256);
+	emit_init(&e, j->cache, JIT_TRAMP_SIZE);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
 	 * in blocks. r13-r15 cache guest registers, rbp holds the budget. */
@@ -88,16 +92,26 @@ static void emit_trampolines(struct jit *j)
 	j->cold_code = e.p;
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&e, j->exit);
-	j->cache_top = j->cache + 256;
-	if (e.overflow || e.p > j->cache + 256)
+	j->cache_top = j->cache + JIT_TRAMP_SIZE;
+	if (e.overflow)
 		log_warn("jit: trampolines overflow"); /* cannot happen: checked by the tests */
 }
 
-/* Empties the lookup cache (an odd pc never matches). */
-static void jit_lc_clear(struct jit *j)
+/* Empties the lookup cache. Keys are pc ^ salt, salt = generation << 48 with generations
+ * 1..0x7fff: pcs that reach an entry have bits 48-63 all 0 or all 1 (canonical, or RAM in
+ * Bare mode; others never pass the fetch-TLB check), and two generations differ by less
+ * than 0x8000 there, so an old key never equals a new pc ^ salt. Wrapping clears for real
+ * (an odd key never matches). */
+static void jit_lc_clear(struct core *c)
 {
+	struct jit *j = c->jit;
+
+	c->jit_lc_salt += 1ULL << 48;
+	if ((c->jit_lc_salt >> 48) < 0x8000)
+		return;
 	for (unsigned i = 0; i < JIT_LC_SIZE; i++)
 		j->lc[i].vpc = 1;
+	c->jit_lc_salt = 1ULL << 48;
 }
 
 static inline uint64_t jit_hash(uint64_t vpc, uint64_t pa)
@@ -116,9 +130,9 @@ static void jit_flush_all(struct hart *h)
 	j->nmarked = 0;
 	memset(j->hash, 0, sizeof(j->hash));
 	j->nblocks = 0;
-	j->cache_top = j->cache + 256;
+	j->cache_top = j->cache + JIT_TRAMP_SIZE;
 	j->flushes++;
-	jit_lc_clear(j);
+	jit_lc_clear(core_of(h));
 	core_of(h)->jit_dirty = 1;
 	if (j->debug)
 		log_warn("jit: hart %" PRIu64 ": code cache flushed", h->hartid);
@@ -168,9 +182,10 @@ int jit_init(struct hart *h)
 		j->hot = 1;
 	j->start_ns = now_ns();
 	emit_trampolines(j);
-	jit_lc_clear(j);
 	c->jit = j;
 	c->jit_lc = j->lc;
+	c->jit_lc_salt = 0x7fffULL << 48;
+	jit_lc_clear(c); /* clears for real */
 	return 0;
 }
 
@@ -271,7 +286,7 @@ static void jit_drop_page(struct hart *h, uint64_t idx)
 	free(j->pages[idx]);
 	j->pages[idx] = NULL;
 	j->invalidations++;
-	jit_lc_clear(j);  /* drop lookup-cache entries of the page's blocks */
+	jit_lc_clear(c);  /* drop lookup-cache entries of the page's blocks */
 	c->jit_dirty = 1; /* the running block may be one of them: leave it */
 }
 
@@ -291,7 +306,7 @@ void jit_request_flush(struct hart *h)
 	if (c->jit) {
 		/* Pages are compared with their copies before their blocks run again. */
 		c->jit->epoch++;
-		jit_lc_clear(c->jit);
+		jit_lc_clear(c);
 		c->jit_dirty = 1;
 	}
 }
@@ -375,7 +390,8 @@ static struct jit_block *jit_lookup(struct hart *h)
 	te = &c->tlb[ACC_FETCH][(pc >> PG_SHIFT) & (TLB_SIZE - 1)];
 	/* A hit needs the fetch TLB to map pc's page (for this privilege) to the same host page
 	 * as when the entry was made: TLB flushes need not empty the lookup cache. */
-	if (l->vpc == pc && te->tag == ((pc & ~PG_MASK) | c->ictx) && te->addend == l->addend)
+	if (l->vpc == (pc ^ c->jit_lc_salt) && te->tag == ((pc & ~PG_MASK) | c->ictx) &&
+	    te->addend == l->addend)
 		return l->b;
 	j->lc_misses++;
 	/* Checks fetch permission for the current privilege and fills the fetch TLB. */
@@ -401,7 +417,7 @@ static struct jit_block *jit_lookup(struct hart *h)
 		b = jit_new_block(h, pc, pa);
 	if (b->cold && j->hot <= 1)
 		b = jit_heat(h, b, page);
-	l->vpc = pc;
+	l->vpc = pc ^ c->jit_lc_salt;
 	l->addend = te->addend;
 	l->b = b;
 	l->code = b->code;
@@ -412,6 +428,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 {
 	struct core *c = core_of(h);
 	struct jit *j = c->jit;
+	struct jit_block *next = NULL; /* the block at h->pc, already looked up */
 
 	c->jit_budget = (int64_t)budget;
 	while (c->jit_budget > 0) {
@@ -420,7 +437,8 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 
 		if (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))
 			break;
-		b = jit_lookup(h);
+		b = next ? next : jit_lookup(h);
+		next = NULL;
 		if (!b) {
 			/* Fetching raised (and took) the exception: it counts as an instruction,
 			 * as in the interpreter. */
@@ -434,7 +452,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 
 			if (page)
 				b = jit_heat(h, b, page);
-			if (l->b == b && l->vpc == h->pc)
+			if (l->b == b && l->vpc == (h->pc ^ c->jit_lc_salt))
 				l->code = b->code;
 		}
 		if (b->cold) {
@@ -468,11 +486,17 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 		h->instret += (uint64_t)(j->enter_budget - c->jit_budget);
 		if (!r || c->jit_dirty || !c->jit_budget)
 			continue;
-		/* A static exit to the same page: link it to its target. */
+		/* A static exit to the same page: link it to its target, which runs next. */
 		flushes = j->flushes;
 		b = jit_lookup(h);
-		if (b && b->ninsn && j->flushes == flushes && !c->jit_dirty)
+		if (!b) {
+			h->instret++; /* fetching raised, as above */
+			c->jit_budget--;
+			continue;
+		}
+		if (b->ninsn && j->flushes == flushes && !c->jit_dirty)
 			emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+		next = b;
 	}
 	return budget - (uint64_t)c->jit_budget;
 }

@@ -10,8 +10,8 @@
 #define JIT_MAX_BLOCKS (1U << 16)
 #define JIT_HASH_BITS  16
 #define JIT_HASH_SIZE  (1U << JIT_HASH_BITS)
-#define JIT_HOT	       8	   /* entries before a block is translated (GASANG_JIT_HOT) */
-#define JIT_LC_SIZE    (1U << 12)  /* per-hart lookup cache entries */
+#define JIT_HOT	       32	   /* entries before a block is translated (GASANG_JIT_HOT) */
+#define JIT_LC_SIZE    (1U << 15)  /* per-hart lookup cache entries */
 #define JIT_MAX_INSNS  64	   /* guest instructions per block */
 #define JIT_BLOCK_ROOM (24U << 10) /* code bytes a block may need at most */
 
