@@ -723,7 +723,8 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
 	translate_load_x(t, RAX, RS1(i));
-	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
+	if ((int32_t)i >> 20)
+		emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
 	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);
 	if (RD(i)) {
 		emit_mov_ri(&t->e, RCX, next);
