@@ -542,6 +542,101 @@ static void test_fp_flags(void **state)
 	}
 }
 
+/* Registers live across chained blocks (a two-block loop on one page, with a load and a
+ * store), an interrupt raised while the loop runs (taken by both engines at the same
+ * instruction), and a trap in the middle of a block after it. */
+static void test_interrupt_in_chained_loop(void **state)
+{
+	const uint64_t handler = RAM_BASE + 0x9000;
+	const uint32_t prog[] = {
+	    ADDI(12, 12, 1), ADD(13, 13, 12), LD(14, 30, 0), BEQ(0, 0, 8), /* -> ADDI x15 */
+	    ADDI(0, 0, 0),   ADDI(15, 15, 7), SD(13, 30, 8), ADDI(31, 31, -1),
+	    BNE(31, 0, -32), /* 3000 times */
+	    LD(3, 4, 0),     /* x4 unmapped: access fault in the middle of the block */
+	    ADDI(11, 11, 1), JAL(0, 0),
+	};
+	const uint32_t irq[] = {
+	    CSRRS(9, 0x342, 0),	 /* x9 = mcause */
+	    ADDI(29, 29, 1),	 /* count */
+	    CSRRC(0, 0x304, 10), /* mie &= ~x10: this source off */
+	    MRET,
+	};
+
+	(void)state;
+	both_code(CODE, prog, sizeof(prog) / 4);
+	both_code(handler, irq, sizeof(irq) / 4);
+	reset_both();
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		struct hart *h = &(*t)->h;
+
+		h->x[12] = h->x[13] = h->x[15] = h->x[29] = h->x[11] = 0;
+		h->x[31] = 3000;
+		h->x[10] = 1U << IRQ_M_SOFT;
+		h->x[4] = 0x1000;
+		h->mie = 1U << IRQ_M_SOFT;
+		h->mstatus |= 1U << 3; /* MIE */
+	}
+	a->h.mtvec = b->h.mtvec = handler;
+	run_compare(5000, 97, "chained loop");
+	hart_set_irq(&a->h, IRQ_M_SOFT, true);
+	hart_set_irq(&b->h, IRQ_M_SOFT, true);
+	run_compare(3000, 89, "interrupt");
+	assert_int_equal(b->h.x[29], 1);
+	assert_int_equal(b->h.x[9], (1ULL << 63) | IRQ_M_SOFT);
+	/* the loop went on after the interrupt: its registers survived it */
+	a->h.mtvec = b->h.mtvec = MTVEC; /* the access fault: skip the load */
+	run_compare(40000, 4999, "after");
+	assert_int_equal(b->h.x[31], 0);
+	assert_int_equal(b->h.x[12], 3000);
+	assert_int_equal(b->h.x[15], 7 * 3000);
+	assert_int_equal(b->h.x[11], 1);
+	assert_int_equal(b->h.mcause, EXC_LOAD_ACCESS);
+}
+
+/* Loop blocks (the last instruction jumps back to the block's start): registers stay in host
+ * registers across iterations; stopped at every few instructions (the budget runs out inside
+ * the loop), with and without a trapping load in every iteration, and with a store that
+ * rewrites the loop's own code in the last iteration. */
+static void test_loop_block(void **state)
+{
+	const uint64_t loop = RAM_BASE + 0x2000;
+	for (unsigned variant = 0; variant < 3; variant++) {
+		uint32_t prog[] = {
+		    LD(5, 30, 0),
+		    ADD(6, 6, 5),
+		    SD(6, 30, 8),
+		    ADDI(30, 30, 16),
+		    variant == 1 ? LD(9, 8, 0) : ADDI(9, 9, 3), /* x8 unmapped: faults */
+		    ADDI(7, 7, -1),
+		    BNE(7, 0, -24),
+		    JAL(0, 0),
+		};
+		(void)state;
+		both_code(loop, prog, sizeof(prog) / 4);
+		for (uint64_t chunk = 1; chunk <= 1000; chunk = chunk * 7 + 2) {
+			both_code(loop, prog, sizeof(prog) / 4);
+			reset_both();
+			for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+				struct hart *h = &(*t)->h;
+
+				h->pc = loop;
+				h->x[6] = 1;
+				h->x[7] = 200;
+				h->x[8] = 0x1000;
+				h->x[30] = DATA;
+				if (variant == 2) /* the 200th iteration's SD hits the BNE */
+					h->x[30] = loop + 6 * 4 - 8 - 199 * 16;
+			}
+			run_compare(4000, chunk, "loop");
+		}
+		if (variant < 2) {
+			assert_int_equal(b->h.x[7], 0);
+			assert_int_equal(b->h.x[30], DATA + 200 * 16);
+			assert_int_equal(b->h.pc, loop + 7 * 4);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +649,8 @@ int main(void)
 	    cmocka_unit_test(test_tiering),
 	    cmocka_unit_test(test_lookup_cache_generations_wrap),
 	    cmocka_unit_test(test_fp_flags),
+	    cmocka_unit_test(test_interrupt_in_chained_loop),
+	    cmocka_unit_test(test_loop_block),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -216,6 +216,12 @@ void emit_test_rr(struct emit *e, bool w, int a, int b)
 	op_reg(e, w, (const uint8_t[]){0x85}, 1, b, a, false);
 }
 
+void emit_test_mi8(struct emit *e, struct x86_mem m, uint8_t imm)
+{
+	op_mem(e, false, (const uint8_t[]){0xf6}, 1, 0, m, false);
+	b1(e, imm);
+}
+
 void emit_push(struct emit *e, int r)
 {
 	rex(e, false, 0, 0, r, false);

@@ -96,6 +96,7 @@ void emit_mul1(struct emit *e, bool sign, int src);
 void emit_movsxd(struct emit *e, int dst, int src);	  /* dst = sext(src[31:0]) */
 void emit_setcc(struct emit *e, enum x86_cc cc, int dst); /* dst = cc ? 1 : 0 (64-bit) */
 void emit_test_rr(struct emit *e, bool w, int a, int b);
+void emit_test_mi8(struct emit *e, struct x86_mem m, uint8_t imm); /* test byte [m], imm */
 void emit_push(struct emit *e, int r);
 void emit_pop(struct emit *e, int r);
 void emit_ret(struct emit *e);

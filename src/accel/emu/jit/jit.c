@@ -12,17 +12,53 @@
 #include "base/util.h"
 #include "machine/machine.h"
 
+void jit_emit_probe(struct emit *e)
+{
+	uint8_t *miss, *miss2, *miss3;
+
+	emit_mov_rr(e, true, RCX, RAX);
+	emit_shift_ri(e, true, SH_SHR, RCX, 1);
+	emit_alu_ri(e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
+	emit_shift_ri(e, false, SH_SHL, RCX, 5);
+	emit_alu_rm(e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
+	emit_mov_rm(e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_lc_salt)));
+	emit_alu_rr(e, true, ALU_XOR, RDX, RAX);
+	emit_alu_rm(e, true, ALU_CMP, RDX, MEM(RCX, 0));
+	miss = emit_jcc(e, CC_NE, NULL);
+	/* The fetch TLB still maps the page, to the same host page (addend). */
+	emit_mov_rr(e, true, RDX, RAX);
+	emit_shift_ri(e, true, SH_SHR, RDX, PG_SHIFT);
+	emit_mov_rr(e, true, RSI, RDX);
+	emit_shift_ri(e, true, SH_SHL, RSI, PG_SHIFT);
+	emit_alu_rm(e, true, ALU_OR, RSI, MEM(R12, (int32_t)offsetof(struct core, ictx)));
+	emit_alu_ri(e, false, ALU_AND, RDX, TLB_SIZE - 1);
+	emit_shift_ri(e, false, SH_SHL, RDX, 4);
+	emit_alu_rm(e, true, ALU_CMP, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].tag)));
+	miss2 = emit_jcc(e, CC_NE, NULL);
+	emit_mov_rm(e, true, RSI,
+		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].addend)));
+	emit_alu_rm(e, true, ALU_CMP, RSI, MEM(RCX, 8));
+	miss3 = emit_jcc(e, CC_NE, NULL);
+	emit_mov_rm(e, true, RDX, MEM(RCX, 24));
+	emit_jmp_reg(e, RDX);
+	if (miss)
+		emit_patch_rel32(miss, e->p);
+	if (miss2)
+		emit_patch_rel32(miss2, e->p);
+	if (miss3)
+		emit_patch_rel32(miss3, e->p);
+}
+
 static void emit_trampolines(struct jit *j)
 {
 	struct emit e;
-	uint8_t *miss, *miss2, *miss3;
-
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are 16 bytes");
 	emit_init(&e, j->cache, 256);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
-	 * in blocks. rbp, r13-r15 cache guest registers. */
+	 * in blocks. r13-r15 cache guest registers, rbp holds the budget. */
 	emit_push(&e, RBX);
 	emit_push(&e, R12);
 	emit_push(&e, RBP);
@@ -32,8 +68,13 @@ static void emit_trampolines(struct jit *j)
 	emit_alu_ri(&e, true, ALU_SUB, RSP, 8); /* 6 pushes + 8: 16-byte aligned */
 	emit_mov_rr(&e, true, RBX, RDI);
 	emit_mov_rr(&e, true, R12, RSI);
+	/* rbp: the budget in translated code (translate.c) */
+	emit_mov_rm(&e, true, RBP, MEM(R12, (int32_t)offsetof(struct core, jit_budget)));
+	translate_fp_emit_clear(&e); /* MXCSR flags: inline F/D's (translate_fp.c) */
 	emit_jmp_reg(&e, RDX);
 	j->exit = e.p;
+	emit_mov_mr(&e, true, MEM(R12, (int32_t)offsetof(struct core, jit_budget)), RBP);
+	translate_fp_emit_fold(&e, RCX, RDX); /* rax: the return value */
 	emit_alu_ri(&e, true, ALU_ADD, RSP, 8);
 	emit_pop(&e, R15);
 	emit_pop(&e, R14);
@@ -44,40 +85,14 @@ static void emit_trampolines(struct jit *j)
 	emit_ret(&e);
 	/* exit_lookup: rax = target pc. */
 	j->exit_lookup = e.p;
-	emit_mov_rr(&e, true, RCX, RAX);
-	emit_shift_ri(&e, true, SH_SHR, RCX, 1);
-	emit_alu_ri(&e, false, ALU_AND, RCX, JIT_LC_SIZE - 1);
-	emit_shift_ri(&e, false, SH_SHL, RCX, 5);
-	emit_alu_rm(&e, true, ALU_ADD, RCX, MEM(R12, (int32_t)offsetof(struct core, jit_lc)));
-	emit_mov_rm(&e, true, RDX, MEM(R12, (int32_t)offsetof(struct core, jit_lc_salt)));
-	emit_alu_rr(&e, true, ALU_XOR, RDX, RAX);
-	emit_alu_rm(&e, true, ALU_CMP, RDX, MEM(RCX, 0));
-	miss = emit_jcc(&e, CC_NE, NULL);
-	/* The fetch TLB still maps the page, to the same host page (addend). */
-	emit_mov_rr(&e, true, RDX, RAX);
-	emit_shift_ri(&e, true, SH_SHR, RDX, PG_SHIFT);
-	emit_mov_rr(&e, true, RSI, RDX);
-	emit_shift_ri(&e, true, SH_SHL, RSI, PG_SHIFT);
-	emit_alu_rm(&e, true, ALU_OR, RSI, MEM(R12, (int32_t)offsetof(struct core, ictx)));
-	emit_alu_ri(&e, false, ALU_AND, RDX, TLB_SIZE - 1);
-	emit_shift_ri(&e, false, SH_SHL, RDX, 4);
-	emit_alu_rm(&e, true, ALU_CMP, RSI,
-		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].tag)));
-	miss2 = emit_jcc(&e, CC_NE, NULL);
-	emit_mov_rm(&e, true, RSI,
-		    MEMX(R12, RDX, (int32_t)offsetof(struct core, tlb[ACC_FETCH][0].addend)));
-	emit_alu_rm(&e, true, ALU_CMP, RSI, MEM(RCX, 8));
-	miss3 = emit_jcc(&e, CC_NE, NULL);
-	emit_mov_rm(&e, true, RDX, MEM(RCX, 24));
-	emit_jmp_reg(&e, RDX);
-	emit_patch_rel32(miss, e.p);
-	emit_patch_rel32(miss2, e.p);
-	emit_patch_rel32(miss3, e.p);
+	jit_emit_probe(&e);
 	/* Cold blocks (and lookup misses): back to the dispatcher with rax = 0. */
 	j->cold_code = e.p;
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&e, j->exit);
 	j->cache_top = j->cache + 256;
+	if (e.overflow || e.p > j->cache + 256)
+		log_warn("jit: trampolines overflow"); /* cannot happen: checked by the tests */
 }
 
 /* Empties the lookup cache. Keys are pc ^ salt, salt = generation << 48 with generations
@@ -451,6 +466,9 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 				break;
 			continue;
 		}
+		if (b->ninsn && c->jit_budget < b->ninsn && c->jit_budget < (int64_t)budget)
+			break; /* the block does not fit: hart_step()/hart_run() come back with a
+				* fresh budget (interpreting the rest of a slice costs more) */
 		if (b->ninsn == 0 || c->jit_budget < b->ninsn) {
 			uint64_t ran = interp_run(h, b->ninsn ? (uint64_t)c->jit_budget : 1);
 
@@ -460,7 +478,10 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 			continue;
 		}
 		c->jit_dirty = 0;
+		j->enter_budget = c->jit_budget;
 		r = j->enter(h, c, b->code);
+		/* Translated code counts instructions in the budget only (translate.c). */
+		h->instret += (uint64_t)(j->enter_budget - c->jit_budget);
 		if (!r || c->jit_dirty || !c->jit_budget)
 			continue;
 		/* A static exit to the same page: link it to its target, which runs next. */

@@ -66,10 +66,11 @@ struct jit {
 	unsigned nmarked;
 	struct jit_lc_entry lc[JIT_LC_SIZE];
 	struct jit_block interp_block; /* ninsn 0: run by the interpreter */
-	uint64_t epoch;	    /* bumped by jit_request_flush(): pages must be checked again */
-	uint8_t *cold_code; /* code of cold blocks: back to the dispatcher */
-	unsigned hot;	    /* entries before translation (1: at once) */
-	bool smp;	    /* other harts run: FENCE may need a host barrier */
+	uint64_t epoch;	      /* bumped by jit_request_flush(): pages must be checked again */
+	uint8_t *cold_code;   /* code of cold blocks: back to the dispatcher */
+	unsigned hot;	      /* entries before translation (1: at once) */
+	bool smp;	      /* other harts run: FENCE may need a host barrier */
+	int64_t enter_budget; /* jit_budget when translated code was entered (instret) */
 	uint64_t flushes, translations, invalidations;
 	uint64_t cold_runs;		 /* blocks run by the interpreter while cold */
 	uint64_t lc_misses;		 /* dispatcher lookups that missed the lookup cache */
@@ -84,6 +85,14 @@ void jit_free(struct hart *h);
 uint64_t jit_run(struct hart *h, uint64_t budget);
 /* Index of the RAM page holding pa in page_head, or UINT64_MAX. */
 uint64_t jit_page_index(const struct hart *h, uint64_t pa);
+/* The lookup-cache probe (rax = guest pc, stored in h->pc): jumps to the block on a hit, falls
+ * through on a miss; clobbers rcx, rdx, rsi. In exit_lookup, and inlined at indirect exits so
+ * that each has its own indirect jump (and branch prediction). */
+void jit_emit_probe(struct emit *e);
+/* translate_fp.c: accrues MXCSR's sticky flags into fflags (rbx = hart; a, b: scratch) and
+ * clears them, when any is set; clears them (no register used). [rsp] is scratch. */
+void translate_fp_emit_fold(struct emit *e, int a, int b);
+void translate_fp_emit_clear(struct emit *e);
 
 /* translate.c: translates the block at (vpc, pa) from host bytes at code (the start of the
  * guest page, host mapping). Returns the number of guest instructions translated. */

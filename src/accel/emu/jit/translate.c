@@ -1,12 +1,15 @@
 /* RISC-V -> x86-64 block translator. Guest registers stay in struct hart (rbx = hart,
- * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, loads
- * and stores (soft-TLB fast path inline, C helper on a miss), ending after a branch or jump,
- * at the page end, after JIT_MAX_INSNS, or before an instruction it does not translate
- * (CSR, FP, AMO, system, fences...), which the interpreter then executes.
+ * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, F/D
+ * (inline in translate_fp.c or through the FPU), loads and stores (soft-TLB fast path inline,
+ * C helper on a miss), ending after a branch or jump, at the page end, after JIT_MAX_INSNS,
+ * or before an instruction it does not translate (CSR, AMO, system, fences...), which the
+ * interpreter then executes.
  *
- * Accounting: the entry adds the block's length n to instret and takes it from the budget;
- * an exit after instruction k (trap or code write) gives back n - k - 1. Precise state: the
- * guest pc is stored before every helper call that may trap. */
+ * Accounting: the entry takes the block's length n from the budget (rbp inside translated
+ * code, core.jit_budget outside it and during helper calls: one decrement and branch); an exit
+ * after instruction k (trap or code write) gives back n - k - 1. The dispatcher adds what
+ * translated code took from the budget to instret when it returns. Precise state: the guest pc is
+ * stored before every helper call that may trap. */
 #include "accel/emu/jit/translate.h"
 
 #include "accel/emu/jit/disasm.h"
@@ -17,15 +20,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OFF_INSTRET ((int32_t)offsetof(struct hart, instret))
-#define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
-#define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
-#define OFF_DCTX    ((int32_t)offsetof(struct core, dctx))
-#define OFF_BUDGET  ((int32_t)offsetof(struct core, jit_budget))
+#define OFF_DCTX   ((int32_t)offsetof(struct core, dctx))
+#define OFF_BUDGET ((int32_t)offsetof(struct core, jit_budget))
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
-static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11};
+static const int pool[NPOOL] = {R13, R14, R15, R8, R9, R10, R11, RSI, RDI};
+
+static bool caller_saved(int r)
+{
+	return r == RSI || r == RDI || (r >= R8 && r <= R11);
+}
 
 /* C helpers called from translated code. */
 static bool helper_load(struct hart *h, uint64_t va, unsigned info)
@@ -164,6 +169,19 @@ static bool translatable(uint32_t i)
 
 /* Host register of guest register r (r != 0), mapping it (and loading it when load) if it
  * is not cached yet; the least recently used one is written back and evicted if needed. */
+/* Distance from the current instruction to the next one whose register fields name x[r]
+ * (any format: a heuristic), or UINT_MAX. */
+static unsigned next_mention(const struct tctx *t, unsigned r)
+{
+	for (unsigned m = t->k; m < t->n; m++) {
+		uint32_t i = t->insns[m];
+
+		if (RD(i) == r || RS1(i) == r || RS2(i) == r)
+			return m - t->k;
+	}
+	return UINT32_MAX;
+}
+
 int translate_cache_reg(struct tctx *t, unsigned r, bool load)
 {
 	int s = t->slot_of[r];
@@ -175,10 +193,20 @@ int translate_cache_reg(struct tctx *t, unsigned r, bool load)
 				break;
 			}
 		if (s < 0) {
+			/* Evict the register whose next mention in the block is farthest (never:
+			 * farthest of all), the least recently used one among equals. */
+			unsigned best = 0;
+
 			s = 0;
-			for (int k = 1; k < NPOOL; k++)
-				if (t->last_use[k] < t->last_use[s])
+			for (int k = 0; k < NPOOL; k++) {
+				unsigned d = next_mention(t, (unsigned)t->reg_in[k]);
+
+				if (k == 0 || d > best ||
+				    (d == best && t->last_use[k] < t->last_use[s])) {
+					best = d;
 					s = k;
+				}
+			}
 			unsigned v = (unsigned)t->reg_in[s];
 			if (t->dirty[v])
 				emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(v)), pool[s]);
@@ -212,7 +240,7 @@ void translate_reload(struct tctx *t, unsigned written)
 	for (unsigned r = 1; r < 32; r++) {
 		int s = t->slot_of[r];
 
-		if (s >= 0 && ((pool[s] >= R8 && pool[s] <= R11) || r == written))
+		if (s >= 0 && (caller_saved(pool[s]) || r == written))
 			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
 	}
 	if (t->fp_fast)
@@ -241,23 +269,55 @@ void translate_set_pc(struct tctx *t, uint64_t pc)
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
 }
 
+/* Calls a C helper (after translate_fp_fold()): MXCSR flags the host code left are dropped. */
+void translate_call(struct tctx *t, const void *fn)
+{
+	emit_mov_mr(&t->e, true, MEM(R12, OFF_BUDGET), RBP); /* helper_csr reads it */
+	emit_call_abs(&t->e, fn);
+	translate_fp_emit_clear(&t->e);
+}
+
 /* Exit to a static target: chainable (a jmp later patched to the target block) when the
  * target is on the block's page, so both lie on the same physical page. */
-static void exit_static(struct tctx *t, uint64_t target)
+static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 {
 	uint8_t *field = NULL;
 
-	if (t->fp_fast)
-		translate_fp_fold(t);
 	translate_write_back(t);
+	if (k + 1 < t->n) /* a side exit: give back the budget of the rest of the block */
+		emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)(t->n - k - 1));
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
 	translate_set_pc(t, target);
-	if (!field) { /* another page: through the lookup cache */
-		emit_jmp(&t->e, t->j->exit_lookup);
+	if (!field) {		       /* another page: through the lookup cache */
+		jit_emit_probe(&t->e); /* inline: this exit's own indirect jump */
+		emit_jmp(&t->e, t->j->cold_code);
 		return;
 	}
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
+	emit_jmp(&t->e, t->j->exit);
+}
+
+/* The back edge of a loop block: another iteration if the budget allows, without writing
+ * registers back (the mapping is the loop head's); else back to the dispatcher at the block's
+ * start. A different mapping than at the head: an ordinary exit. */
+static void loop_back(struct tctx *t)
+{
+	uint8_t *out;
+
+	if (memcmp(t->slot_of, t->head_slot, sizeof(t->slot_of))) {
+		exit_static(t, t->pc0, t->n - 1);
+		return;
+	}
+	emit_alu_ri(&t->e, true, ALU_SUB, RBP, (int32_t)t->n);
+	out = emit_jcc(&t->e, CC_L, NULL);
+	emit_jmp(&t->e, t->loop_head);
+	if (out)
+		emit_patch_rel32(out, t->e.p);
+	emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)t->n);
+	translate_write_back(t);
+	translate_set_pc(t, t->pc0);
+	emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&t->e, t->j->exit);
 }
 
@@ -277,13 +337,13 @@ uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t
 {
 	_Static_assert(TLB_SIZE <= (1U << (31 - PG_SHIFT)), "the TLB index fits 32-bit ops");
 	if (rs1)
-		emit_lea(&t->e, RSI, MEM(translate_cache_reg(t, rs1, true), imm));
+		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
 	else
-		emit_mov_ri(&t->e, RSI, (uint64_t)(int64_t)imm);
-	emit_mov_rr(&t->e, false, RAX, RSI);
+		emit_mov_ri(&t->e, RDX, (uint64_t)(int64_t)imm);
+	emit_mov_rr(&t->e, false, RAX, RDX);
 	emit_shift_ri(&t->e, false, SH_SHR, RAX, PG_SHIFT - 4);
 	emit_alu_ri(&t->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << 4);
-	emit_mov_rr(&t->e, true, RCX, RSI);
+	emit_mov_rr(&t->e, true, RCX, RDX);
 	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
 	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
 	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
@@ -303,21 +363,21 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (RD(i))
 		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
 	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+	emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 	if (size == 8)
-		emit_mov_rm(&t->e, true, d, MEM(RSI, 0));
+		emit_mov_rm(&t->e, true, d, MEM(RDX, 0));
 	else
-		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RSI, 0));
+		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RDX, 0));
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* the helper may trap: leave with fflags exact */
+	translate_fp_fold(t);
 	translate_write_back(t);
+	emit_mov_rr(&t->e, true, RSI, RDX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
-	emit_call_abs(&t->e, (const void *)helper_load);
+	translate_call(t, (const void *)helper_load);
 	translate_reload(t, RD(i));
 	emit_test_rr(&t->e, false, RAX, RAX);
 	ok = emit_jcc(&t->e, CC_NE, NULL);
@@ -336,23 +396,33 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 	uint8_t *slow, *done;
 
-	translate_load_x(t, RDX, RS2(i)); /* before the branch: same mapping on both paths */
+	int v = RAX;
+
+	if (RS2(i)) /* mapped before the branch: the same way on both paths */
+		v = translate_cache_reg(t, RS2(i), true);
 	slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
 	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
+	if (!RS2(i))
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
 	if (size >= 4)
-		emit_mov_mr(&t->e, size == 8, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr(&t->e, size == 8, MEMX(RDX, RCX, 0), v);
 	else
-		emit_mov_mr_narrow(&t->e, size, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr_narrow(&t->e, size, MEMX(RDX, RCX, 0), v);
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t);
+	translate_fp_fold(t);
 	translate_write_back(t);
+	if (RS2(i))
+		emit_mov_rr(&t->e, true, RAX, v);
+	else
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_mov_rr(&t->e, true, RSI, RDX);
+	emit_mov_rr(&t->e, true, RDX, RAX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RCX, size);
-	emit_call_abs(&t->e, (const void *)helper_store);
+	translate_call(t, (const void *)helper_store);
 	translate_reload(t, 0);
 	translate_helper_result(t, k, next);
 	if (done)
@@ -363,12 +433,11 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* fflags exact for the FPU */
+	translate_fp_fold(t);
 	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
-	emit_call_abs(&t->e, (const void *)helper_fp);
+	translate_call(t, (const void *)helper_fp);
 	translate_reload(t, (i & 0x7f) == 0x53 ? RD(i) : 0); /* OP-FP may write an x register */
 	translate_helper_result(t, k, next);
 }
@@ -473,8 +542,28 @@ static void tr_op_direct(struct tctx *t, uint32_t i, bool w)
 	static const enum x86_alu alu[8] = {ALU_ADD, 0, 0, 0, ALU_XOR, 0, ALU_OR, ALU_AND};
 	unsigned f3 = F3(i), f7 = F7(i);
 	struct emit *e = &t->e;
-	int s1 = src_reg(t, RS1(i), RAX), s2 = src_reg(t, RS2(i), RCX), d;
+	int s1, s2, d;
 	bool shift = f3 == 1 || f3 == 5, mul = f7 == 1;
+
+	/* mv and friends: x0 + r, r + x0, r - x0, x0 | r, r ^ x0... */
+	if (!mul && (f3 == 0 || f3 == 4 || f3 == 6) && (RS1(i) == 0 || RS2(i) == 0) &&
+	    !(f7 && RS2(i) != 0)) {
+		unsigned r = RS1(i) ? RS1(i) : RS2(i);
+
+		if (!r) {
+			emit_alu_rr(e, false, ALU_XOR, dst_reg(t, RD(i)), dst_reg(t, RD(i)));
+			return;
+		}
+		s1 = translate_cache_reg(t, r, true);
+		d = dst_reg(t, RD(i));
+		if (w)
+			emit_movsxd(e, d, s1);
+		else if (d != s1)
+			emit_mov_rr(e, true, d, s1);
+		return;
+	}
+	s1 = src_reg(t, RS1(i), RAX);
+	s2 = src_reg(t, RS2(i), RCX);
 
 	if (shift)
 		emit_mov_rr(e, false, RCX, s2); /* count in cl */
@@ -523,10 +612,10 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	translate_load_x(t, RAX, RS1(i));
 	translate_load_x(t, RCX, RS2(i));
 	if (f7 == 1 && f3 >= 4) {
+		translate_write_back(t);
 		emit_mov_rr(e, true, RDI, RAX);
 		emit_mov_rr(e, true, RSI, RCX);
 		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
-		translate_write_back(t);
 		emit_call_abs(e, (const void *)helper_div);
 		translate_reload(t, 0);
 	} else if (f7 == 1) {
@@ -539,12 +628,12 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 			res = RDX;
 			break;
 		case 2: /* mulhsu = mulhu(a, b) - (a < 0 ? b : 0) */
-			emit_mov_rr(e, true, RSI, RAX);
+			emit_mov_rr(e, true, RDX, RAX);
+			emit_shift_ri(e, true, SH_SAR, RDX, 63);
+			emit_alu_rr(e, true, ALU_AND, RDX, RCX);
+			emit_mov_mr(e, true, MEM(RSP, 0), RDX); /* the frame's scratch slot */
 			emit_mul1(e, false, RCX);
-			emit_mov_rr(e, true, RAX, RSI);
-			emit_shift_ri(e, true, SH_SAR, RAX, 63);
-			emit_alu_rr(e, true, ALU_AND, RAX, RCX);
-			emit_alu_rr(e, true, ALU_SUB, RDX, RAX);
+			emit_alu_rm(e, true, ALU_SUB, RDX, MEM(RSP, 0));
 			res = RDX;
 			break;
 		default:
@@ -584,7 +673,7 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	translate_store_x(t, RD(i), res);
 }
 
-static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
+static void tr_branch(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	static const enum x86_cc cc[8] = {CC_E, CC_NE, CC_E, CC_E, CC_L, CC_GE, CC_B, CC_AE};
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) |
@@ -600,11 +689,22 @@ static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 		emit_alu_rr(&t->e, true, ALU_CMP, s1, s2);
 	}
+	if (k + 1 < t->n) { /* inside a superblock: the taken path is a side exit */
+		uint8_t *cont = emit_jcc(&t->e, cc[F3(i)] ^ 1, NULL);
+
+		exit_static(t, pc + (uint64_t)off, k);
+		if (cont)
+			emit_patch_rel32(cont, t->e.p);
+		return;
+	}
 	taken = emit_jcc(&t->e, cc[F3(i)], NULL);
-	exit_static(t, next);
+	exit_static(t, next, k);
 	if (taken)
 		emit_patch_rel32(taken, t->e.p);
-	exit_static(t, pc + (uint64_t)off);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, k);
 }
 
 static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
@@ -614,13 +714,14 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 
 	if (RD(i))
 		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
-	exit_static(t, pc + (uint64_t)off);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, t->k);
 }
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
-	if (t->fp_fast)
-		translate_fp_fold(t);
 	translate_load_x(t, RAX, RS1(i));
 	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
 	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);
@@ -630,7 +731,33 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	}
 	translate_write_back(t);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
-	emit_jmp(&t->e, t->j->exit_lookup);
+	jit_emit_probe(&t->e);
+	emit_jmp(&t->e, t->j->cold_code);
+}
+
+/* Target of the block's last instruction, a branch or JAL (else 1: never a pc). */
+static uint64_t loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n)
+{
+	uint32_t i = insns[n - 1];
+
+	for (unsigned k = 0; k + 1 < n; k++)
+		pc += lens[k];
+	if ((i & 0x7f) == 0x63)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) |
+						    ((i & 0x80) << 4) | ((i >> 20) & 0x7e0) |
+						    ((i >> 7) & 0x1e));
+	if ((i & 0x7f) == 0x6f)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) |
+						    (i & 0xff000) | ((i >> 9) & 0x800) |
+						    ((i >> 20) & 0x7fe));
+	return 1;
+}
+
+static bool is_jump(uint32_t i)
+{
+	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
 }
 
 /* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
@@ -638,6 +765,7 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens, bool *ends)
 {
 	unsigned n = 0;
+	uint64_t start = pc;
 
 	*ends = false;
 	while (n < JIT_MAX_INSNS) {
@@ -659,13 +787,16 @@ static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t 
 			break;
 		insns[n++] = insn;
 		pc += lens[n - 1];
-		if ((insn & 0x7f) == 0x63 || (insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67) {
-			*ends = true;
+		/* Conditional branches do not end a block (superblocks: the taken path is a side
+		 * exit); jumps do. */
+		if ((insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67)
 			break;
-		}
+		if ((insn & 0x7f) == 0x63 && loop_target(start, insns, lens, n) == start)
+			break; /* a loop's back edge: ends the block (loop blocks, below) */
 		if ((pc & PG_MASK) == 0)
 			break;
 	}
+	*ends = n && is_jump(insns[n - 1]);
 	return n;
 }
 
@@ -678,8 +809,25 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->reg_in, -1, sizeof(t->reg_in));
 	memset(t->dirty, 0, sizeof(t->dirty));
 	translate_fp_reset(t);
+	t->insns = insns;
+	if (t->loop) { /* load every register once; all count as dirty (exact on any exit) */
+		for (unsigned k = 0; k < t->n; k++) {
+			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+
+			t->k = k;
+			for (unsigned m = 0; m < 3; m++)
+				if (f[m]) {
+					translate_cache_reg(t, f[m], true);
+					t->dirty[f[m]] = true;
+				}
+		}
+		memcpy(t->head_slot, t->slot_of, sizeof(t->head_slot));
+		t->loop_head = t->e.p;
+	}
 	for (unsigned k = 0; k < t->n; k++) {
 		uint32_t i = insns[k];
+
+		t->k = k;
 		uint64_t next = pc + lens[k];
 
 		switch (i & 0x7f) {
@@ -698,7 +846,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 			tr_jalr(t, i, next);
 			break;
 		case 0x63:
-			tr_branch(t, i, pc, next);
+			tr_branch(t, i, k, pc, next);
 			break;
 		case 0x03:
 			tr_load(t, i, k, pc);
@@ -734,12 +882,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 		pc = next;
 	}
 	if (!ends)
-		exit_static(t, pc);
-}
-
-static bool is_jump(uint32_t i)
-{
-	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
+		exit_static(t, pc, t->n - 1);
 }
 
 /* GASANG_JIT_PERF=1: every block goes to /tmp/perf-PID.map (perf's format for JIT code:
@@ -766,6 +909,16 @@ static void perf_note(const struct jit_block *b, const uint8_t *end)
 			(unsigned long)(end - b->code), (unsigned long long)b->vpc);
 }
 
+/* Distinct nonzero registers in the register fields of the block's instructions. */
+static unsigned field_regs(const uint32_t *insns, unsigned n)
+{
+	uint32_t set = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
+	return (unsigned)__builtin_popcount(set & ~1U);
+}
+
 /* Blocks with inline F/D get two bodies: the inline one, entered when the guard holds (FS
  * Dirty, frm RNE if needed), and one calling the FPU for every F/D instruction (FS Off or
  * Initial: traps and the dirty marking; other rounding modes). Neither FS nor frm can change
@@ -778,7 +931,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	struct tctx t = {.j = j, .pc0 = b->vpc};
 	uint32_t insns[JIT_MAX_INSNS];
 	uint8_t lens[JIT_MAX_INSNS];
-	uint8_t *bail = NULL, *nobudget = NULL, *fail[4];
+	uint8_t *nobudget = NULL, *fail[4];
 	unsigned nfail = 0;
 	bool ends, fp = false, frm = false;
 	unsigned n = scan(page, b->vpc, insns, lens, &ends);
@@ -798,15 +951,14 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	}
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
 	t.n = n;
+	t.loop = !fp && ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
+		 field_regs(insns, n) <= NPOOL;
 	if (n) {
-		/* Entry: interrupts/kick, then the budget. */
-		emit_mov_rm(&t.e, false, RAX, MEM(RBX, OFF_KICK));
-		emit_alu_rm(&t.e, false, ALU_OR, RAX, MEM(R12, OFF_RECHECK));
-		bail = emit_jcc(&t.e, CC_NE, NULL);
-		emit_alu_mi(&t.e, true, ALU_CMP, MEM(R12, OFF_BUDGET), (int32_t)n);
+		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
+		 * deliverable are looked at by the dispatcher, which gets control back at least
+		 * every RUN_BUDGET (4096) instructions: chained blocks run out of budget. */
+		emit_alu_ri(&t.e, true, ALU_SUB, RBP, (int32_t)n); /* rbp: the budget */
 		nobudget = emit_jcc(&t.e, CC_L, NULL);
-		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
-		emit_alu_mi(&t.e, true, ALU_ADD, MEM(RBX, OFF_INSTRET), (int32_t)n);
 		if (fp) {
 			translate_fp_guard(&t, frm, fail, &nfail);
 			t.fp_fast = true;
@@ -824,23 +976,18 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 
 		emit_mov_ri(&t.e, RDX, n);
 		emit_alu_rr(&t.e, true, ALU_SUB, RDX, RCX);
-		emit_mov_rm(&t.e, true, RAX, MEM(RBX, OFF_INSTRET));
-		emit_alu_rr(&t.e, true, ALU_SUB, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(RBX, OFF_INSTRET), RAX);
-		emit_mov_rm(&t.e, true, RAX, MEM(R12, OFF_BUDGET));
-		emit_alu_rr(&t.e, true, ALU_ADD, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(R12, OFF_BUDGET), RAX);
+		emit_alu_rr(&t.e, true, ALU_ADD, RBP, RDX);
 		emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 		emit_jmp(&t.e, j->exit);
 		for (unsigned m = 0; m < t.ntail; m++)
 			if (t.tail_jumps[m])
 				emit_patch_rel32(t.tail_jumps[m], p);
-		if (nobudget)
+		if (nobudget) { /* budget < n: give it back, the dispatcher interprets */
 			emit_patch_rel32(nobudget, t.e.p);
-		if (bail)
-			emit_patch_rel32(bail, t.e.p);
+			emit_alu_ri(&t.e, true, ALU_ADD, RBP, (int32_t)n);
+		}
 	}
-	/* Entry bail-out (and the whole block when n == 0): resume at the block's pc. */
+	/* Not enough budget (and the whole block when n == 0): resume at the block's pc. */
 	translate_set_pc(&t, b->vpc);
 	emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&t.e, j->exit);

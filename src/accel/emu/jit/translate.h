@@ -19,9 +19,11 @@
 #define OFF_TLB(a)                                                                                 \
 	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
 
-/* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
- * calls), r13-r15 and rbp (saved by the enter trampoline). */
-#define NPOOL  8
+/* Host registers that cache guest registers: r8-r11, rsi, rdi (caller-saved: reloaded after
+ * helper calls), r13-r15 (saved by the enter trampoline). rax, rcx, rdx are scratch (rdx: the
+ * guest address of a load/store); rbp holds the instruction budget (core.jit_budget), loaded
+ * by the enter trampoline, stored by the exit trampoline and before helper calls. */
+#define NPOOL  9
 #define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
 struct tctx {
@@ -29,6 +31,8 @@ struct tctx {
 	struct jit *j;
 	uint64_t pc0;
 	unsigned n;
+	const uint32_t *insns; /* the block's instructions; k: the one being translated */
+	unsigned k;
 	uint8_t *tail_jumps[4 * JIT_MAX_INSNS];
 	unsigned ntail;
 	/* Guest registers cached in host registers within the block. */
@@ -39,6 +43,12 @@ struct tctx {
 	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
 	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
 	bool fp_fast;
+	/* A loop block (its last instruction jumps back to its start; integer code, at most
+	 * NPOOL registers): they are loaded once, and the back edge jumps to loop_head
+	 * while the mapping is head_slot. */
+	bool loop;
+	int8_t head_slot[32];
+	uint8_t *loop_head;
 	/* In the inline body, f registers cached in xmm2..xmm15 (like the x registers). */
 	int8_t fslot_of[32];
 	int8_t freg_in[NFPOOL];
@@ -57,6 +67,9 @@ void translate_exit_after(struct tctx *t, unsigned k, uint64_t next);
 uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm,
 			     unsigned size);
 void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
+/* Every helper call except helper_div (integer C code) is preceded by translate_fp_fold()
+ * and made through this (MXCSR flags left by host code are cleared after it). */
+void translate_call(struct tctx *t, const void *fn);
 /* The F/D instruction through the interpreter's FPU (helper_fp). */
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
 
@@ -70,14 +83,14 @@ enum { FP_HELPER, FP_INLINE, FP_INLINE_RNE };
  * frm = RNE (dynamic rounding); FP_HELPER: always through the helper. */
 int translate_fp_kind(uint32_t i);
 /* Block entry of the inline body: jumps to the fail list unless FS is Dirty (and frm is RNE
- * when frm); then clears MXCSR's flags if they hold a flag fflags does not. */
+ * when frm). */
 void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail);
 /* The xmm cache of f registers: emptied at the start of a body; dirty ones written to
  * hart.f[] before helpers and exits; all reloaded after helper calls. */
 void translate_fp_reset(struct tctx *t);
 void translate_fp_write_back(struct tctx *t);
 void translate_fp_reload(struct tctx *t);
-/* Accrues MXCSR's flags into fflags (before exits and helper calls; clobbers rax, rcx). */
+/* translate_fp_emit_fold() with rax, rcx: before every helper call. */
 void translate_fp_fold(struct tctx *t);
 /* Emits instruction k inline (t->fp_fast, kind != FP_HELPER). */
 void translate_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);

@@ -7,12 +7,13 @@
  * NaN (x86 returns its default NaN or the first operand's payload). FLT/FLE use COMISD (NV on
  * any NaN), FEQ UCOMISD (NV on signaling NaNs only), as the spec requires.
  *
- * Flags: MXCSR's sticky flags (IE ZE OE UE PE -> NV DZ OF UF NX; DE is ignored) are accrued
- * into fflags before every exit and helper call (translate_fp_fold). The guard at block entry
- * clears MXCSR's flags when they hold one fflags lacks (stale flags of host code, or of a
- * block run before the guest cleared fflags), so an accrual never adds a flag the guest's
- * instructions did not raise. Flags already in fflags may stay in MXCSR: accruing them again
- * changes nothing, and the common case (NX set) needs no LDMXCSR at all. */
+ * Flags: MXCSR's sticky flags (IE ZE OE UE PE -> NV DZ OF UF NX; DE is ignored) hold the
+ * flags raised by inline F/D since they were last accrued. Translated code enters with them
+ * clear (the enter trampoline clears them); they are accrued into fflags and cleared before
+ * every helper call and when translated code returns to the dispatcher (the exit trampoline),
+ * and cleared after every helper call (host C code may leave flags of its own; the FPU accrues
+ * its own into fflags). Chained jumps between blocks carry them along: the hot loop of an FP
+ * kernel never reads MXCSR (STMXCSR waits for every FP operation in flight). */
 #include "accel/emu/jit/translate.h"
 
 #include "accel/emu/fpu_internal.h"
@@ -79,7 +80,6 @@ int translate_fp_kind(uint32_t i)
 void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfail)
 {
 	struct emit *e = &t->e;
-	uint8_t *clean, *subset;
 
 	emit_mov_rm(e, true, RAX, MEM(RBX, OFF_MSTATUS));
 	emit_alu_ri(e, true, ALU_XOR, RAX, -1);
@@ -90,34 +90,41 @@ void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfai
 		emit_alu_mi(e, false, ALU_CMP, MEM(RBX, OFF_FRM), 0);
 		fail[(*nfail)++] = emit_jcc(e, CC_NE, NULL);
 	}
+}
+
+void translate_fp_emit_fold(struct emit *e, int a, int b)
+{
+	uint8_t *clean;
+
 	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0)); /* stmxcsr [rsp] */
-	emit_mov_rm(e, false, RAX, MEM(RSP, 0));
-	emit_alu_ri(e, false, ALU_AND, RAX, MXCSR_FLAGS);
+	emit_mov_rm(e, false, a, MEM(RSP, 0));
+	emit_alu_ri(e, false, ALU_AND, a, MXCSR_FLAGS);
 	clean = emit_jcc(e, CC_E, NULL);
-	emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)mxcsr_to_fflags);
-	emit_load_ext(e, 1, false, RAX, MEMX(RCX, RAX, 0));
-	emit_mov_rm(e, false, RCX, MEM(RBX, OFF_FFLAGS));
-	emit_alu_ri(e, false, ALU_XOR, RCX, -1);
-	emit_test_rr(e, false, RAX, RCX);
-	subset = emit_jcc(e, CC_E, NULL);
+	emit_mov_ri(e, b, (uint64_t)(uintptr_t)mxcsr_to_fflags);
+	emit_load_ext(e, 1, false, a, MEMX(b, a, 0));
+	emit_alu_mr(e, false, ALU_OR, MEM(RBX, OFF_FFLAGS), a);
 	emit_alu_mi(e, false, ALU_AND, MEM(RSP, 0), ~0x3f);
 	emit_sse_rm(e, 0, SSE_MXCSR, false, 2, MEM(RSP, 0)); /* ldmxcsr [rsp] */
 	if (clean)
 		emit_patch_rel32(clean, e->p);
-	if (subset)
-		emit_patch_rel32(subset, e->p);
+}
+
+void translate_fp_emit_clear(struct emit *e)
+{
+	uint8_t *clean;
+
+	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0));
+	emit_test_mi8(e, MEM(RSP, 0), 0x3f);
+	clean = emit_jcc(e, CC_E, NULL);
+	emit_alu_mi(e, false, ALU_AND, MEM(RSP, 0), ~0x3f);
+	emit_sse_rm(e, 0, SSE_MXCSR, false, 2, MEM(RSP, 0));
+	if (clean)
+		emit_patch_rel32(clean, e->p);
 }
 
 void translate_fp_fold(struct tctx *t)
 {
-	struct emit *e = &t->e;
-
-	emit_sse_rm(e, 0, SSE_MXCSR, false, 3, MEM(RSP, 0));
-	emit_mov_rm(e, false, RAX, MEM(RSP, 0));
-	emit_alu_ri(e, false, ALU_AND, RAX, MXCSR_FLAGS);
-	emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)mxcsr_to_fflags);
-	emit_load_ext(e, 1, false, RAX, MEMX(RCX, RAX, 0));
-	emit_alu_mr(e, false, ALU_OR, MEM(RBX, OFF_FFLAGS), RAX);
+	translate_fp_emit_fold(&t->e, RAX, RCX);
 }
 
 void translate_fp_reset(struct tctx *t)
@@ -205,11 +212,11 @@ static void fp_mem(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t
 		 * slow path writes back, the helper writes f[rd], every mapping is reloaded). */
 		x = fp_reg(t, rd, t->fdirty[rd]);
 		slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-		emit_alu_rm(e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+		emit_alu_rm(e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 		if (size == 8) {
-			emit_sse_rm(e, 0xf2, SSE_MOVSD_LOAD, false, x, MEM(RSI, 0));
+			emit_sse_rm(e, 0xf2, SSE_MOVSD_LOAD, false, x, MEM(RDX, 0));
 		} else {
-			emit_mov_rm(e, false, RAX, MEM(RSI, 0));
+			emit_mov_rm(e, false, RAX, MEM(RDX, 0));
 			emit_mov_ri(e, RCX, BOX_S);
 			emit_alu_rr(e, true, ALU_OR, RAX, RCX);
 			emit_sse_rr(e, 0x66, SSE_MOVQ_TO_XMM, true, x, RAX);
@@ -217,10 +224,11 @@ static void fp_mem(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t
 	} else {
 		int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 
-		emit_sse_rr(e, 0x66, SSE_MOVQ_FROM_XMM, true, fp_reg(t, RS2(i), true), RDX);
+		x = fp_reg(t, RS2(i), true); /* mapped before the branch */
 		slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
 		emit_mov_rm(e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
-		emit_mov_mr(e, size == 8, MEMX(RSI, RCX, 0), RDX);
+		emit_sse_rr(e, 0x66, SSE_MOVQ_FROM_XMM, true, x, RAX);
+		emit_mov_mr(e, size == 8, MEMX(RDX, RCX, 0), RAX);
 	}
 	done = emit_jmp(e, NULL);
 	if (slow)

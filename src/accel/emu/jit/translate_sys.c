@@ -30,17 +30,21 @@ static int helper_amo(struct hart *h, uint32_t insn)
 	return core_of(h)->jit_dirty ? 2 : 1;
 }
 
-/* A CSR instruction at block index k of n: instret is exact there (the block added n at its
- * entry; the interpreter counts the k before). 0 after raising, 2 when the block must end
- * after it (any write: privilege-dependent state, the TLB, FS/frm, interrupts), else 1. */
+/* A CSR instruction at block index k of n: instret is exact there (translated code counts
+ * in the budget only, which the block took n from at its entry; the dispatcher adds it to
+ * instret on return; the interpreter counts the k before). 0 after raising, 2 when the block
+ * must end after it (any write: privilege-dependent state, the TLB, FS/frm, interrupts),
+ * else 1. */
 static int helper_csr(struct hart *h, uint32_t insn, uint64_t back)
 {
 	unsigned f3 = F3(insn);
 	bool ok, write = !((f3 == 2 || f3 == 3 || f3 == 6 || f3 == 7) && RS1(insn) == 0);
+	struct core *c = core_of(h);
+	uint64_t ran = (uint64_t)(c->jit->enter_budget - c->jit_budget) - back;
 
-	h->instret -= back;
+	h->instret += ran;
 	ok = csr_exec(h, insn);
-	h->instret += back;
+	h->instret -= ran;
 	h->x[0] = 0;
 	if (!ok)
 		return 0;
@@ -51,13 +55,12 @@ static void call_helper(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uin
 			const void *fn)
 {
 	translate_set_pc(t, pc);
-	if (t->fp_fast)
-		translate_fp_fold(t); /* fflags exact for CSR reads */
+	translate_fp_fold(t); /* fflags exact for CSR reads */
 	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
 	emit_mov_ri(&t->e, RDX, t->n - k);
-	emit_call_abs(&t->e, fn);
+	translate_call(t, fn);
 	translate_reload(t, RD(i));
 	translate_helper_result(t, k, next);
 }
