@@ -595,12 +595,13 @@ static void test_interrupt_in_chained_loop(void **state)
 
 /* Loop blocks (the last instruction jumps back to the block's start): registers stay in host
  * registers across iterations; stopped at every few instructions (the budget runs out inside
- * the loop), with and without a trapping load in every iteration, and with a store that
- * rewrites the loop's own code in the last iteration. */
+ * the loop), with and without a trapping load in every iteration, with a store that rewrites
+ * the loop's own code in the last iteration, and with inline F/D (f registers in xmm
+ * registers across iterations, fflags raised inside the loop). */
 static void test_loop_block(void **state)
 {
 	const uint64_t loop = RAM_BASE + 0x2000;
-	for (unsigned variant = 0; variant < 3; variant++) {
+	for (unsigned variant = 0; variant < 4; variant++) {
 		uint32_t prog[] = {
 		    LD(5, 30, 0),
 		    ADD(6, 6, 5),
@@ -611,6 +612,16 @@ static void test_loop_block(void **state)
 		    BNE(7, 0, -24),
 		    JAL(0, 0),
 		};
+		const uint32_t fprog[] = {
+		    I(0, 30, 3, 1, 0x07),      /* fld f1, 0(x30) */
+		    R(0x01, 1, 2, 7, 2, 0x53), /* fadd.d f2, f2, f1 (dyn) */
+		    R(0x09, 2, 2, 0, 3, 0x53), /* fmul.d f3, f2, f2: overflows at some point */
+		    S(8, 3, 30, 3, 0x27),      /* fsd f3, 8(x30) */
+		    ADDI(30, 30, 16),	       ADDI(7, 7, -1), BNE(7, 0, -24), JAL(0, 0),
+		};
+
+		if (variant == 3)
+			memcpy(prog, fprog, sizeof(prog));
 		(void)state;
 		both_code(loop, prog, sizeof(prog) / 4);
 		for (uint64_t chunk = 1; chunk <= 1000; chunk = chunk * 7 + 2) {
@@ -624,14 +635,23 @@ static void test_loop_block(void **state)
 				h->x[7] = 200;
 				h->x[8] = 0x1000;
 				h->x[30] = DATA;
+				if (variant == 3) { /* FS Dirty, frm RNE: the inline body; FLD
+						     * misses the TLB in the 101st iteration */
+					h->x[30] = DATA + 4096 - 100 * 16;
+					h->mstatus |= 3ULL << 13 | 1ULL << 63;
+					h->frm = 0;
+					h->fflags = 0;
+					h->f[2] = 0;
+				}
 				if (variant == 2) /* the 200th iteration's SD hits the BNE */
 					h->x[30] = loop + 6 * 4 - 8 - 199 * 16;
 			}
 			run_compare(4000, chunk, "loop");
 		}
-		if (variant < 2) {
+		if (variant != 2) {
 			assert_int_equal(b->h.x[7], 0);
-			assert_int_equal(b->h.x[30], DATA + 200 * 16);
+			assert_int_equal(b->h.x[30],
+					 DATA + 200 * 16 + (variant == 3 ? 4096 - 1600 : 0));
 			assert_int_equal(b->h.pc, loop + 7 * 4);
 		}
 	}

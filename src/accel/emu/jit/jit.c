@@ -12,6 +12,8 @@
 #include "base/util.h"
 #include "machine/machine.h"
 
+#define JIT_TRAMP_SIZE 512 /* enter, exit, exit_lookup, cold_code at the start of the cache */
+
 void jit_emit_probe(struct emit *e)
 {
 	uint8_t *miss, *miss2, *miss3;
@@ -55,7 +57,7 @@ static void emit_trampolines(struct jit *j)
 	struct emit e;
 	_Static_assert(sizeof(struct jit_lc_entry) == 32, "lookup cache entries are 32 bytes");
 	_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are 16 bytes");
-	emit_init(&e, j->cache, 256);
+	emit_init(&e, j->cache, JIT_TRAMP_SIZE);
 	j->enter = (uint64_t(*)(struct hart *, struct core *, const void *))(void *)j->cache;
 	/* After the call rsp = 8 mod 16; the pushes and the adjustment align it for helper calls
 	 * in blocks. r13-r15 cache guest registers, rbp holds the budget. */
@@ -90,8 +92,8 @@ static void emit_trampolines(struct jit *j)
 	j->cold_code = e.p;
 	emit_alu_rr(&e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&e, j->exit);
-	j->cache_top = j->cache + 256;
-	if (e.overflow || e.p > j->cache + 256)
+	j->cache_top = j->cache + JIT_TRAMP_SIZE;
+	if (e.overflow)
 		log_warn("jit: trampolines overflow"); /* cannot happen: checked by the tests */
 }
 
@@ -128,7 +130,7 @@ static void jit_flush_all(struct hart *h)
 	j->nmarked = 0;
 	memset(j->hash, 0, sizeof(j->hash));
 	j->nblocks = 0;
-	j->cache_top = j->cache + 256;
+	j->cache_top = j->cache + JIT_TRAMP_SIZE;
 	j->flushes++;
 	jit_lc_clear(core_of(h));
 	core_of(h)->jit_dirty = 1;

@@ -305,7 +305,8 @@ static void loop_back(struct tctx *t)
 {
 	uint8_t *out;
 
-	if (memcmp(t->slot_of, t->head_slot, sizeof(t->slot_of))) {
+	if (memcmp(t->slot_of, t->head_slot, sizeof(t->slot_of)) ||
+	    (t->fp_fast && memcmp(t->fslot_of, t->head_fslot, sizeof(t->fslot_of)))) {
 		exit_static(t, t->pc0, t->n - 1);
 		return;
 	}
@@ -723,7 +724,8 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
 	translate_load_x(t, RAX, RS1(i));
-	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
+	if ((int32_t)i >> 20)
+		emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
 	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);
 	if (RD(i)) {
 		emit_mov_ri(&t->e, RCX, next);
@@ -821,7 +823,10 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 					t->dirty[f[m]] = true;
 				}
 		}
+		if (t->fp_fast)
+			translate_fp_preload(t, insns);
 		memcpy(t->head_slot, t->slot_of, sizeof(t->head_slot));
+		memcpy(t->head_fslot, t->fslot_of, sizeof(t->head_fslot));
 		t->loop_head = t->e.p;
 	}
 	for (unsigned k = 0; k < t->n; k++) {
@@ -951,8 +956,8 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	}
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
 	t.n = n;
-	t.loop = !fp && ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
-		 field_regs(insns, n) <= NPOOL;
+	t.loop = ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
+		 field_regs(insns, n) <= NPOOL && translate_fp_field_regs(insns, n) <= NFPOOL;
 	if (n) {
 		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
 		 * deliverable are looked at by the dispatcher, which gets control back at least
@@ -964,6 +969,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 			t.fp_fast = true;
 			emit_body(&t, insns, lens, ends);
 			t.fp_fast = false;
+			t.loop = false; /* the FPU body: an ordinary block */
 			for (unsigned m = 0; m < nfail; m++)
 				if (fail[m])
 					emit_patch_rel32(fail[m], t.e.p);

@@ -47,7 +47,7 @@ struct tctx {
 	 * NPOOL registers): they are loaded once, and the back edge jumps to loop_head
 	 * while the mapping is head_slot. */
 	bool loop;
-	int8_t head_slot[32];
+	int8_t head_slot[32], head_fslot[32];
 	uint8_t *loop_head;
 	/* In the inline body, f registers cached in xmm2..xmm15 (like the x registers). */
 	int8_t fslot_of[32];
@@ -88,6 +88,10 @@ void translate_fp_guard(struct tctx *t, bool frm, uint8_t **fail, unsigned *nfai
 /* The xmm cache of f registers: emptied at the start of a body; dirty ones written to
  * hart.f[] before helpers and exits; all reloaded after helper calls. */
 void translate_fp_reset(struct tctx *t);
+/* Loop blocks with an inline body: loads every f register the block's F/D instructions name
+ * into xmm registers (all dirty); the number of those (fp_field_regs) is at most NFPOOL. */
+void translate_fp_preload(struct tctx *t, const uint32_t *insns);
+unsigned translate_fp_field_regs(const uint32_t *insns, unsigned n);
 void translate_fp_write_back(struct tctx *t);
 void translate_fp_reload(struct tctx *t);
 /* translate_fp_emit_fold() with rax, rcx: before every helper call. */

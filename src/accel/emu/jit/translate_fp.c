@@ -189,6 +189,37 @@ static int fp_reg(struct tctx *t, unsigned r, bool load)
 	return 2 + s;
 }
 
+static bool is_fp(uint32_t i)
+{
+	unsigned op = i & 0x7f;
+
+	return op == 0x07 || op == 0x27 || op == 0x53 || op == 0x43 || op == 0x47 || op == 0x4b ||
+	       op == 0x4f;
+}
+
+unsigned translate_fp_field_regs(const uint32_t *insns, unsigned n)
+{
+	uint32_t set = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		if (is_fp(insns[k]))
+			set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
+	return (unsigned)__builtin_popcount(set);
+}
+
+void translate_fp_preload(struct tctx *t, const uint32_t *insns)
+{
+	for (unsigned k = 0; k < t->n; k++)
+		if (is_fp(insns[k])) {
+			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+
+			for (unsigned m = 0; m < 3; m++) {
+				fp_reg(t, f[m], true);
+				t->fdirty[f[m]] = true;
+			}
+		}
+}
+
 /* xmm register to write f[r] in full. Sources must be mapped first. */
 static int fp_dst(struct tctx *t, unsigned r)
 {
