@@ -928,7 +928,7 @@ static unsigned field_regs(const uint32_t *insns, unsigned n)
  * Dirty, frm RNE if needed), and one calling the FPU for every F/D instruction (FS Off or
  * Initial: traps and the dirty marking; other rounding modes). Neither FS nor frm can change
  * inside a block (CSR instructions end blocks; a trap leaves the block). */
-#define JIT_MAX_FP_INSNS 32 /* two bodies must fit in JIT_BLOCK_ROOM */
+#define JIT_MAX_FP_INSNS 24 /* two bodies must fit in JIT_BLOCK_ROOM (~500 bytes per FP load) */
 
 unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 {
