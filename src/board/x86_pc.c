@@ -190,6 +190,7 @@ static int pc_load(struct x86_pc *pc)
 	const struct vm_config *cfg = pc->m.cfg;
 	struct x86_load ld = {
 	    .m = &pc->m,
+	    .proto = (enum x86_boot_proto)x86_boot_proto_parse(cfg->boot_protocol),
 	    .kernel_path = cfg->kernel,
 	    .kernel = pc->kernel,
 	    .kernel_len = pc->kernel_len,
