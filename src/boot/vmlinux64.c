@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "boot/kdecomp.h"
 #include "boot/linux_x86.h"
@@ -175,7 +176,13 @@ static int load_elf(struct x86_load *ld, const uint8_t *e, size_t len, const uin
 		return r;
 	/* The kernel was not moved: it must not believe a decompressor randomized it. */
 	zp[BP_LOADFLAGS] &= (uint8_t)~KASLR_FLAG;
+	uint64_t t0 = now_ns();
+
 	copy_segments(ld, e);
+	log_debug("vmlinux: %llu KiB of segments loaded at 0x%llx in %.1f ms, entry 0x%llx",
+		  (unsigned long long)(hi - lo) >> 10, (unsigned long long)lo,
+		  (double)(now_ns() - t0) / 1e6,
+		  (unsigned long long)((const Elf64_Ehdr *)e)->e_entry);
 	if (ld->initrd)
 		gmem_write(&ld->m->mem, initrd_at, ld->initrd, ld->initrd_len);
 	ld->entry = (struct x86_entry){.mode = X86_MODE_LONG64,
@@ -218,7 +225,12 @@ static int load_bzimage(struct x86_load *ld)
 	f = kdecomp_detect(k + off, plen);
 	if (!kdecomp_supported(f) && ld->proto == X86_BOOT_AUTO)
 		return 0; /* the kernel's own decompressor knows more formats */
+	uint64_t t0 = now_ns();
+
 	r = kdecomp_payload(k + off, plen, max_vmlinux(ld->m), &elf, &elf_len, why, sizeof(why));
+	log_debug("bzImage: %s payload of %llu KiB decompressed on the host to %zu KiB in %.1f ms",
+		  kdecomp_name(f), (unsigned long long)plen >> 10, elf_len >> 10,
+		  (double)(now_ns() - t0) / 1e6);
 	if (r) {
 		snprintf(ld->err, sizeof(ld->err), "bzImage payload: %s", why);
 		return r;

@@ -77,8 +77,10 @@ int x86_load_kernel(struct x86_load *ld)
 	int r;
 
 	if (ld->proto != X86_BOOT_AUTO) {
-		if ((unsigned)ld->proto >= ARRAY_SIZE(only) || !only[ld->proto].fn)
+		if ((unsigned)ld->proto >= ARRAY_SIZE(only) || !only[ld->proto].fn) {
+			snprintf(ld->err, sizeof(ld->err), "unknown boot protocol %d", ld->proto);
 			return -EINVAL;
+		}
 		r = only[ld->proto].fn(ld);
 		if (r == 0)
 			snprintf(ld->err, sizeof(ld->err), "not %s", only[ld->proto].what);
