@@ -7,8 +7,8 @@ KVM payload guests (tests/guests/x86) on real KVM semantics, QEMU boots the clou
 reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem
 (the default boot, the bzImage's payload decompressed on the host, and --boot-protocol
 bzimage, the kernel decompressing itself), once ending through the guest's own `poweroff`, and
-once with a virtio-blk disk, virtio-rng and virtio-net (user mode) over virtio-pci (the stock kernel's own virtio modules, MSI-X
-interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
+once with a virtio-blk disk, virtio-rng and virtio-net (user mode) over virtio-pci (the stock
+kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
 """
 import base64
 import gzip
@@ -53,6 +53,8 @@ PAYLOADS = {
                                              r"^IO\s+5\s"]),
     "aout": ("aout.bin", "", 11, [r"a.out kludge kernel ok"]),
     "pvh": ("pvh.elf", "--append 'hello pvh'", 15, [r"pvh ok memmap=4 cmdline=hello pvh"]),
+    "vm64": ("vm64.elf", "--append 'hello vm64'", 19,
+             [r"vm64 ok e820=4 ramend=10000000 initrd=none cmd=hello vm64"]),
     "triple": ("triple.elf", "", 1, [r"triple fault", r"registers"]),
     "emufail": ("emufail.elf", "", 1, [r"emulat", r"registers"]),
 }
