@@ -177,15 +177,12 @@ static int un_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t olen, char
 	return 0;
 }
 
-int kdecomp_payload(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len,
-		    char *err, size_t errlen)
+int kdecomp_size(const uint8_t *in, size_t len, size_t max_out, size_t *out_len, char *err,
+		 size_t errlen)
 {
 	enum kdecomp_format f = kdecomp_detect(in, len);
 	size_t olen;
-	uint8_t *buf;
-	int r;
 
-	*out = NULL;
 	*out_len = 0;
 	if (!kdecomp_supported(f)) {
 		snprintf(err, errlen, "%s-compressed payload is not decompressed on the host",
@@ -202,25 +199,49 @@ int kdecomp_payload(const uint8_t *in, size_t len, size_t max_out, uint8_t **out
 			 kdecomp_name(f), olen >> 20, max_out >> 20);
 		return olen ? -E2BIG : -EINVAL;
 	}
+	*out_len = olen;
+	return 0;
+}
+
+int kdecomp_into(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, char *err,
+		 size_t errlen)
+{
+	if (len < 16) {
+		snprintf(err, errlen, "payload of %zu bytes is truncated", len);
+		return -EINVAL;
+	}
+	switch (kdecomp_detect(in, len)) {
+	case KDECOMP_GZIP:
+		return un_gzip(in, len, out, out_len, err, errlen);
+	case KDECOMP_XZ:
+		return un_xz(in, len - 4, out, out_len, err, errlen);
+	case KDECOMP_ZSTD:
+		return un_zstd(in, len - 4, out, out_len, err, errlen);
+	case KDECOMP_LZ4:
+		return un_lz4(in, len - 4, out, out_len, err, errlen);
+	default:
+		snprintf(err, errlen, "unsupported payload format");
+		return -EINVAL;
+	}
+}
+
+int kdecomp_payload(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len,
+		    char *err, size_t errlen)
+{
+	size_t olen;
+	uint8_t *buf;
+	int r = kdecomp_size(in, len, max_out, &olen, err, errlen);
+
+	*out = NULL;
+	*out_len = 0;
+	if (r)
+		return r;
 	buf = malloc(olen);
 	if (!buf) {
 		snprintf(err, errlen, "out of memory for %zu MiB", olen >> 20);
 		return -ENOMEM;
 	}
-	switch (f) {
-	case KDECOMP_GZIP:
-		r = un_gzip(in, len, buf, olen, err, errlen);
-		break;
-	case KDECOMP_XZ:
-		r = un_xz(in, len - 4, buf, olen, err, errlen);
-		break;
-	case KDECOMP_ZSTD:
-		r = un_zstd(in, len - 4, buf, olen, err, errlen);
-		break;
-	default:
-		r = un_lz4(in, len - 4, buf, olen, err, errlen);
-		break;
-	}
+	r = kdecomp_into(in, len, buf, olen, err, errlen);
 	if (r) {
 		free(buf);
 		return r;

@@ -28,6 +28,16 @@ const char *kdecomp_name(enum kdecomp_format f);
 /* True when gasang can decompress this format on the host. */
 int kdecomp_supported(enum kdecomp_format f);
 
+/* Checks that the payload is in a supported format and declares a size of at most max_out
+ * bytes. Returns 0 and the size in *out_len, or -EOPNOTSUPP, -E2BIG or -EINVAL as below. */
+int kdecomp_size(const uint8_t *in, size_t len, size_t max_out, size_t *out_len, char *err,
+		 size_t errlen);
+
+/* Decompresses a payload that kdecomp_size() accepted into out, exactly out_len (its declared
+ * size) bytes. Returns 0 or -EINVAL (corrupt or truncated); out may be partly written then. */
+int kdecomp_into(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, char *err,
+		 size_t errlen);
+
 /* Decompresses a payload of len bytes whose declared size is at most max_out bytes into a new
  * buffer (*out, free() it) of exactly the declared size. Returns 0, -EOPNOTSUPP for a format
  * gasang does not decompress, -E2BIG when the declared size exceeds max_out, -ENOMEM, or

@@ -20,8 +20,12 @@
 #include "boot/x86_boot.h"
 #include "machine/machine.h"
 
-#define TEXT	  0x1000000u /* LOAD_PHYSICAL_ADDR */
-#define DATA	  0x1200000u
+#define TEXT 0x1000000u /* LOAD_PHYSICAL_ADDR */
+/* data's physical address: just after text (the image decompressed at TEXT moves down into
+ * place, as a kernel's does), or 2 MiB up (it would move up: loaded through a buffer). */
+#define DATA_IN_PLACE (TEXT + 0x3000u)
+#define DATA_MOVED_UP (TEXT + 0x200000u)
+static uint64_t DATA = DATA_IN_PLACE;
 #define ENTRY	  (TEXT + 0x40)
 #define ELF_LEN	  0x5000u
 #define INIT_SIZE 0x800000u
@@ -36,7 +40,7 @@ static Elf64_Phdr *phdr(unsigned i)
 	return (Elf64_Phdr *)(elf + sizeof(Elf64_Ehdr) + i * sizeof(Elf64_Phdr));
 }
 
-/* text: 0x3000 bytes at 16 MiB; data: 0x1000 bytes + 0x4000 bss at 18 MiB. */
+/* text: 0x3000 bytes at 16 MiB; data: 0x1000 bytes + 0x4000 bss at DATA. */
 static void make_elf(void)
 {
 	Elf64_Ehdr eh = {.e_type = ET_EXEC,
@@ -55,7 +59,7 @@ static void make_elf(void)
 			   .p_memsz = 0x3000};
 	Elf64_Phdr data = {.p_type = PT_LOAD,
 			   .p_offset = 0x4000,
-			   .p_vaddr = 0xffffffff81200000ull,
+			   .p_vaddr = 0xffffffff80000000ull + DATA,
 			   .p_paddr = DATA,
 			   .p_filesz = 0x1000,
 			   .p_memsz = 0x5000};
@@ -190,8 +194,11 @@ static const uint8_t *check_loaded(struct fixture *f, uint64_t kernel_end)
 static void test_bzimage_decompressed_on_host(void **state)
 {
 	(void)state;
-	make_bzimage();
-	for (int proto = X86_BOOT_AUTO; proto <= X86_BOOT_VMLINUX64; proto += X86_BOOT_VMLINUX64) {
+	for (int i = 0; i < 4; i++) {
+		int proto = i % 2 ? X86_BOOT_VMLINUX64 : X86_BOOT_AUTO;
+
+		DATA = i < 2 ? DATA_IN_PLACE : DATA_MOVED_UP;
+		make_bzimage();
 		struct fixture *f = setup(64 * MiB, bz, bz_len, (enum x86_boot_proto)proto);
 		const uint8_t *zp;
 
@@ -205,6 +212,7 @@ static void test_bzimage_decompressed_on_host(void **state)
 		assert_int_equal(get(zp, BP_CMDLINE_SIZE, 4), 2047);
 		teardown(f);
 	}
+	DATA = DATA_IN_PLACE;
 }
 
 static void test_bzimage_protocol_keeps_in_guest_decompression(void **state)
@@ -256,6 +264,7 @@ static void test_elf_bounds(void **state)
 	    {1, offsetof(Elf64_Phdr, p_filesz), 0x6000, -ENOEXEC},	/* > memsz */
 	    {1, offsetof(Elf64_Phdr, p_offset), ELF_LEN - 0x800, -ENOEXEC}, /* past the file */
 	    {1, offsetof(Elf64_Phdr, p_offset), ~0ull, -ENOEXEC},
+	    {1, offsetof(Elf64_Phdr, p_paddr), TEXT + 0x2000, -ENOEXEC}, /* overlaps text */
 	};
 	(void)state;
 
