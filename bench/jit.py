@@ -95,7 +95,7 @@ def main():
         vms["qemu-system-riscv64"] = ["qemu-system-riscv64", "-M", "virt", "-m", "256M",
                                       "-smp", "1", "-nographic", "-no-reboot", "-kernel",
                                       kernel, "-initrd", str(initrd), "-append", append]
-    sres = {k: [emu.run_guest(c) for _ in range(args.runs)] for k, c in vms.items()}
+    sres = emu.interleaved(vms, args.runs)
     for k, rs in sres.items():
         if {n: v[0] for n, v in rs[0][1].items()} != want:
             sys.exit(f"bench/jit: in-guest checksums of {k} differ from native")

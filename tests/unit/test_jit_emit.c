@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <sys/mman.h>
 
@@ -217,6 +218,84 @@ static void test_cmp_setcc_jumps(void **state)
 	assert_int_equal(run((uint64_t)-42, 0), 42);
 }
 
+/* rax = bits of (a op b) for doubles given as bits, operands in memory below rsp via r11. */
+static uint64_t sse(enum x86_sse op, uint64_t a, uint64_t b)
+{
+	begin();
+	emit_mov_rr(&e, true, R11, RSP);
+	emit_mov_mr(&e, true, MEM(R11, -8), RDI);
+	emit_mov_mr(&e, true, MEM(R11, -16), RSI);
+	emit_sse_rm(&e, 0xf2, SSE_MOVSD_LOAD, false, 1, MEM(R11, -8));
+	emit_sse_rm(&e, 0xf2, op, false, 1, MEM(R11, -16));
+	emit_sse_rm(&e, 0xf2, SSE_MOVSD_STORE, false, 1, MEM(R11, -24));
+	emit_mov_rm(&e, true, RAX, MEM(R11, -24));
+	return run(a, b);
+}
+
+static uint64_t dbits(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, 8);
+	return v;
+}
+
+static void test_sse(void **state)
+{
+	(void)state;
+	assert_int_equal(sse(SSE_ADDSD, dbits(1.5), dbits(2.25)), dbits(3.75));
+	assert_int_equal(sse(SSE_SUBSD, dbits(1.5), dbits(2.25)), dbits(-0.75));
+	assert_int_equal(sse(SSE_MULSD, dbits(1.5), dbits(2.0)), dbits(3.0));
+	assert_int_equal(sse(SSE_DIVSD, dbits(3.0), dbits(2.0)), dbits(1.5));
+	assert_int_equal(sse(SSE_SQRTSD, 0, dbits(16.0)), dbits(4.0));
+	/* movq both ways, cvtsi2sd 32/64 from a high register */
+	begin();
+	emit_sse_rr(&e, 0x66, SSE_MOVQ_TO_XMM, true, 0, RDI);
+	emit_sse_rr(&e, 0x66, SSE_MOVQ_FROM_XMM, true, 0, R9);
+	emit_mov_rr(&e, true, RAX, R9);
+	assert_int_equal(run(0x123456789abcdef0ULL, 0), 0x123456789abcdef0ULL);
+	begin();
+	emit_mov_rr(&e, true, R10, RDI);
+	emit_sse_rr(&e, 0xf2, SSE_CVTSI2SD, false, 0, R10);
+	emit_sse_rr(&e, 0x66, SSE_MOVQ_FROM_XMM, true, 0, RAX);
+	assert_int_equal(run(0xffffffff, 0), dbits(-1.0));
+	begin();
+	emit_mov_rr(&e, true, R10, RDI);
+	emit_sse_rr(&e, 0xf2, SSE_CVTSI2SD, true, 0, R10);
+	emit_sse_rr(&e, 0x66, SSE_MOVQ_FROM_XMM, true, 0, RAX);
+	assert_int_equal(run(0xffffffff, 0), dbits(4294967295.0));
+	/* comisd / ucomisd: seta on b > a, unordered compares false */
+	for (int u = 0; u < 2; u++) {
+		begin();
+		emit_sse_rr(&e, 0x66, SSE_MOVQ_TO_XMM, true, 0, RSI);
+		emit_sse_rr(&e, 0x66, SSE_MOVQ_TO_XMM, true, 1, RDI);
+		emit_sse_rr(&e, 0x66, u ? SSE_UCOMISD : SSE_COMISD, false, 0, 1);
+		emit_setcc(&e, CC_A, RAX);
+		assert_int_equal(run(dbits(1.0), dbits(2.0)), 1);
+		begin();
+		emit_sse_rr(&e, 0x66, SSE_MOVQ_TO_XMM, true, 0, RSI);
+		emit_sse_rr(&e, 0x66, SSE_MOVQ_TO_XMM, true, 1, RDI);
+		emit_sse_rr(&e, 0x66, u ? SSE_UCOMISD : SSE_COMISD, false, 0, 1);
+		emit_setcc(&e, CC_P, RAX);
+		assert_int_equal(run(0x7ff8000000000000ULL, dbits(2.0)), 1);
+	}
+	/* stmxcsr/ldmxcsr round trip; alu_mr (or [m], reg) */
+	begin();
+	emit_mov_rr(&e, true, R11, RSP);
+	emit_sse_rm(&e, 0, SSE_MXCSR, false, 3, MEM(R11, -8));
+	emit_sse_rm(&e, 0, SSE_MXCSR, false, 2, MEM(R11, -8));
+	emit_mov_rm(&e, false, RAX, MEM(R11, -8));
+	emit_alu_ri(&e, false, ALU_AND, RAX, 0x7f80);
+	assert_int_equal(run(0, 0), 0x1f80);
+	begin();
+	emit_mov_rr(&e, true, R11, RSP);
+	emit_mov_mr(&e, true, MEM(R11, -8), RDI);
+	emit_alu_mr(&e, true, ALU_OR, MEM(R11, -8), RSI);
+	emit_alu_mr(&e, true, ALU_ADD, MEM(R11, -8), RSI);
+	emit_mov_rm(&e, true, RAX, MEM(R11, -8));
+	assert_int_equal(run(0x100, 0x3), 0x106);
+}
+
 static void test_overflow(void **state)
 {
 	uint8_t small[8];
@@ -234,7 +313,7 @@ int main(void)
 	    cmocka_unit_test(test_alu_rr),	 cmocka_unit_test(test_alu_imm_and_mem),
 	    cmocka_unit_test(test_loads_stores), cmocka_unit_test(test_mov_imm),
 	    cmocka_unit_test(test_shifts_mul),	 cmocka_unit_test(test_cmp_setcc_jumps),
-	    cmocka_unit_test(test_overflow),
+	    cmocka_unit_test(test_overflow),	 cmocka_unit_test(test_sse),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -197,6 +197,31 @@ static void test_sfence_and_satp_warl(void **state)
 	assert_int_equal(t->h.x[2], 0);
 }
 
+/* SFENCE.VMA with an address drops that page's translation (here: only that one; other
+ * pages may stay cached, which the spec allows), and every page of a superpage whose leaf
+ * holds the address. */
+static void test_sfence_one_page(void **state)
+{
+	(void)state;
+	t->h.x[1] = 0x10000;
+	t->h.x[3] = 0x11000;
+	RUNV(2, LD(2, 1, 0), LD(4, 3, 0));
+	*l0(0x10) = 0;
+	*l0(0x11) = 0;
+	RUNV(2, SFENCE_VMA(1, 0), LD(4, 3, 0));
+	assert_int_equal(t->h.pc, 8); /* 0x11000 still cached */
+	RUNV(1, LD(2, 1, 0));
+	expect_fault(EXC_LOAD_PAGE_FAULT, 0x10000);
+	/* The 1 GiB superpage: a fence naming another of its pages drops DATA's entry too. */
+	t->h.x[1] = DATA;
+	t->h.x[3] = DATA + 0x5000;
+	RUNV(1, LD(2, 1, 0));
+	assert_int_equal(t->h.x[2], 0x1111);
+	rvt_write64(t, ROOT + 16, 0);
+	RUNV(2, SFENCE_VMA(3, 0), LD(2, 1, 0));
+	expect_fault(EXC_LOAD_PAGE_FAULT, DATA);
+}
+
 static void test_sv48(void **state)
 {
 	(void)state;
@@ -260,6 +285,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_page_faults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sum_mxr_user, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sfence_and_satp_warl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sfence_one_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sv48, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mprv, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tlb_contexts, setup, teardown),

@@ -14,7 +14,7 @@
 #define PG_SIZE	 4096ULL
 #define PG_MASK	 (PG_SIZE - 1)
 
-#define TLB_BITS    8
+#define TLB_BITS    10
 #define TLB_SIZE    (1U << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
 
@@ -64,17 +64,26 @@ struct core {
 	 * dctx for loads and stores, ictx for fetches. */
 	uint64_t dctx, ictx;
 	uint64_t lr_val; /* value LR read: SC compares-and-swaps against it */
-	int recheck;	 /* an interrupt may have become deliverable: leave the inner loop */
-	int wfi_exit;	 /* the inner loop stopped after a WFI */
+	/* Virtual addresses [super_lo, super_hi] cover every superpage a TLB entry was filled
+	 * from since the last full flush: SFENCE.VMA of an address in there flushes everything
+	 * (the superpage's other 4 KiB entries), elsewhere only the address's page. walk_level
+	 * is the level of the last walk's leaf (0: 4 KiB page). */
+	uint64_t super_lo, super_hi;
+	unsigned walk_level;
+	int recheck;  /* an interrupt may have become deliverable: leave the inner loop */
+	int wfi_exit; /* the inner loop stopped after a WFI */
+	/* The interpreter stops after the next control transfer, trap or page crossing (the
+	 * translator runs cold blocks this way, one at a time). */
+	int block_stop;
 	/* Reset into S-mode with a host SBI: the host plays M-mode firmware, and its SBI timer
 	 * drives STIP through stimecmp. */
 	bool host_fw;
 	/* Binary translator (jit/): NULL when the interpreter runs alone. */
 	struct jit *jit;
-	int64_t jit_budget; /* instructions left in this jit_run() */
-	uint64_t jit_gen;   /* bumped by TLB flushes: invalidates the jit's lookup cache */
-	int jit_dirty;	    /* a store hit translated code, or a flush was requested */
-	void *jit_lc;	    /* the jit's lookup cache, for translated code */
+	int64_t jit_budget;   /* instructions left in this jit_run() */
+	int jit_dirty;	      /* a store hit translated code, or a flush was requested */
+	void *jit_lc;	      /* the jit's lookup cache, for translated code */
+	uint64_t jit_lc_salt; /* generation << 48, xor-ed into lookup-cache keys (jit.c) */
 };
 
 static inline struct core *core_of(const struct hart *h)
@@ -95,6 +104,8 @@ bool mmu_fetch(struct hart *h, uint64_t pc, uint32_t *insn);
 /* Host pointer for an atomic access of size bytes at va (naturally aligned, RAM only), with
  * store permission when write. NULL after raising. */
 void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uint64_t *pa);
+/* SFENCE.VMA with an address: drops the TLB entries that hold the translation of va. */
+void mmu_flush_page(struct hart *h, uint64_t va);
 /* Recomputes the TLB contexts after a change of privilege or of mstatus MPRV/MPP/SUM/MXR,
  * and drops the fetch window. */
 void mmu_ctx_update(struct hart *h);

@@ -139,7 +139,11 @@ static bool exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
 	if ((insn >> 25) == 0x09 && RD(insn) == 0) { /* SFENCE.VMA */
 		if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MS_TVM)))
 			goto illegal;
-		hart_flush_tlb(h);
+		/* No ASIDs: rs2 is ignored (flushing more than asked is allowed). */
+		if (RS1(insn))
+			mmu_flush_page(h, h->x[RS1(insn)]);
+		else
+			hart_flush_tlb(h);
 		return true;
 	}
 illegal:
@@ -174,8 +178,8 @@ illegal:
 
 #define CHECK()                                                                                    \
 	do {                                                                                       \
-		if (unlikely(n >= budget ||                                                        \
-			     (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))          \
+		if (unlikely(n >= budget || (c->recheck | c->block_stop |                          \
+					     __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))        \
 			goto out;                                                                  \
 	} while (0)
 
@@ -322,11 +326,15 @@ uint64_t interp_run(struct hart *h, uint64_t budget)
 	bool smp = h->plat->nharts > 1;
 	uint32_t insn, raw;
 
-	CHECK();
+	/* block_stop ends the run after a control transfer or page crossing, not before the
+	 * first instruction. */
+	if (unlikely(!budget || (c->recheck | __atomic_load_n(&h->kick, __ATOMIC_RELAXED))))
+		goto out;
 	DISPATCH();
 
 slow_fetch:
-	CHECK();
+	if (n)
+		CHECK();
 	h->pc = pc;
 	if (!mmu_fetch(h, pc, &raw))
 		goto trapped;

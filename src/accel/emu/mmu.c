@@ -26,8 +26,26 @@ void hart_flush_tlb(struct hart *h)
 	for (unsigned a = 0; a < 3; a++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			c->tlb[a][i].tag = TLB_INVALID;
+	c->super_lo = UINT64_MAX;
+	c->super_hi = 0;
 	mmu_ctx_update(h);
-	c->jit_gen++; /* the translator's lookup cache (keyed by pc and ictx) */
+}
+
+void mmu_flush_page(struct hart *h, uint64_t va)
+{
+	struct core *c = core_of(h);
+	unsigned idx = (va >> PG_SHIFT) & (TLB_SIZE - 1);
+
+	if (va >= c->super_lo && va <= c->super_hi) {
+		hart_flush_tlb(h); /* other pages of the same superpage may be cached */
+		return;
+	}
+	/* Entries are per 4 KiB page, direct-mapped by the page number: one slot per TLB, under
+	 * any translation context. */
+	for (unsigned a = 0; a < 3; a++)
+		if (((c->tlb[a][idx].tag ^ va) & ~PG_MASK) == 0)
+			c->tlb[a][idx].tag = TLB_INVALID;
+	c->fetch_page = TLB_INVALID;
 }
 
 /* Privilege used for an access: loads and stores in M-mode with MPRV use MPP. */
@@ -105,6 +123,7 @@ retry:;
 		}
 		uint64_t off_mask = (1ULL << (PG_SHIFT + 9 * (unsigned)i)) - 1;
 		*pa = ((ppn << PG_SHIFT) & ~off_mask) | (va & off_mask);
+		core_of(h)->walk_level = (unsigned)i;
 		return 0;
 	}
 	return fault_cause[acc];
@@ -117,6 +136,7 @@ static unsigned mmu_translate(struct hart *h, uint64_t va, enum rv_access acc, u
 
 	if (prv == PRV_M || (h->satp >> SATP_MODE_SHIFT) == 0) {
 		*pa = va;
+		core_of(h)->walk_level = 0;
 		return 0;
 	}
 	return mmu_walk(h, va, acc, prv, pa);
@@ -130,9 +150,20 @@ static uint8_t *ram_page(struct hart *h, uint64_t pa)
 
 static void tlb_fill(struct hart *h, enum rv_access acc, uint64_t va, uint8_t *host_page)
 {
-	struct tlb_entry *e = &core_of(h)->tlb[acc][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
+	struct core *c = core_of(h);
+	unsigned idx = (va >> PG_SHIFT) & (TLB_SIZE - 1);
+	struct tlb_entry *e = &c->tlb[acc][idx];
 
-	e->tag = (va & ~PG_MASK) | (acc == ACC_FETCH ? core_of(h)->ictx : core_of(h)->dctx);
+	/* Every fill follows the walk that translated va. */
+	if (c->walk_level) {
+		uint64_t mask = (1ULL << (PG_SHIFT + 9 * c->walk_level)) - 1;
+
+		if ((va & ~mask) < c->super_lo)
+			c->super_lo = va & ~mask;
+		if ((va | mask) > c->super_hi)
+			c->super_hi = va | mask;
+	}
+	e->tag = (va & ~PG_MASK) | (acc == ACC_FETCH ? c->ictx : c->dctx);
 	e->addend = (uintptr_t)host_page - (uintptr_t)(va & ~PG_MASK);
 }
 
@@ -386,6 +417,21 @@ void *mmu_atomic_ptr(struct hart *h, uint64_t va, unsigned size, bool write, uin
 	if (va & (size - 1)) {
 		hart_raise(h, write ? EXC_STORE_MISALIGNED : EXC_LOAD_MISALIGNED, va);
 		return NULL;
+	}
+	/* TLB hit: a RAM page (the tohost page and pages with translated code never have store
+	 * entries, so nothing to tell the translator). AMOs need R and W: a W page is R. */
+	struct core *c = core_of(h);
+	struct tlb_entry *te = &c->tlb[acc][(va >> PG_SHIFT) & (TLB_SIZE - 1)];
+
+	if (te->tag == ((va & ~PG_MASK) | c->dctx)) {
+		const struct guest_mem *mem = &h->plat->m->mem;
+
+		p = (void *)(uintptr_t)(va + te->addend);
+		for (int i = 0; i < mem->n; i++)
+			if ((uintptr_t)((uint8_t *)p - mem->r[i].hva) < mem->r[i].size) {
+				*pa_out = mem->r[i].gpa + (uint64_t)((uint8_t *)p - mem->r[i].hva);
+				return p;
+			}
 	}
 	e = mmu_translate(h, va, acc, &pa);
 	if (e) {

@@ -20,14 +20,23 @@ void emit_bytes(struct emit *e, const void *b, unsigned n)
 	e->p += n;
 }
 
-static void b1(struct emit *e, uint8_t v)
+/* One byte / four bytes: the translator's hottest path (no call, no memcpy of 1 byte). */
+static inline void b1(struct emit *e, uint8_t v)
 {
-	emit_bytes(e, &v, 1);
+	if (e->p < e->end && !e->overflow)
+		*e->p++ = v;
+	else
+		e->overflow = true;
 }
 
-static void b4(struct emit *e, uint32_t v)
+static inline void b4(struct emit *e, uint32_t v)
 {
-	emit_bytes(e, &v, 4);
+	if (e->end - e->p >= 4 && !e->overflow) {
+		memcpy(e->p, &v, 4);
+		e->p += 4;
+	} else {
+		e->overflow = true;
+	}
 }
 
 /* REX prefix when needed (force: always, e.g. for byte registers sil/dil). */
@@ -70,7 +79,8 @@ static void op_mem(struct emit *e, bool w, const uint8_t *opc, unsigned n, int r
 		   struct x86_mem m, bool force_rex)
 {
 	rex(e, w, reg, m.index == NOREG ? 0 : m.index, m.base, force_rex);
-	emit_bytes(e, opc, n);
+	for (unsigned i = 0; i < n; i++)
+		b1(e, opc[i]);
 	modrm_mem(e, reg, m);
 }
 
@@ -78,7 +88,8 @@ static void op_reg(struct emit *e, bool w, const uint8_t *opc, unsigned n, int r
 		   bool force_rex)
 {
 	rex(e, w, reg, 0, rm, force_rex);
-	emit_bytes(e, opc, n);
+	for (unsigned i = 0; i < n; i++)
+		b1(e, opc[i]);
 	modrm_reg(e, reg, rm);
 }
 
@@ -216,6 +227,12 @@ void emit_test_rr(struct emit *e, bool w, int a, int b)
 	op_reg(e, w, (const uint8_t[]){0x85}, 1, b, a, false);
 }
 
+void emit_test_mi8(struct emit *e, struct x86_mem m, uint8_t imm)
+{
+	op_mem(e, false, (const uint8_t[]){0xf6}, 1, 0, m, false);
+	b1(e, imm);
+}
+
 void emit_push(struct emit *e, int r)
 {
 	rex(e, false, 0, 0, r, false);
@@ -242,6 +259,25 @@ void emit_call_abs(struct emit *e, const void *fn)
 void emit_jmp_reg(struct emit *e, int r)
 {
 	op_reg(e, false, (const uint8_t[]){0xff}, 1, 4, r, false);
+}
+
+void emit_alu_mr(struct emit *e, bool w, enum x86_alu op, struct x86_mem m, int src)
+{
+	op_mem(e, w, (const uint8_t[]){(uint8_t)(op * 8 + 1)}, 1, src, m, false);
+}
+
+void emit_sse_rm(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, struct x86_mem m)
+{
+	if (pfx)
+		b1(e, pfx);
+	op_mem(e, w, (const uint8_t[]){0x0f, (uint8_t)op}, 2, reg, m, false);
+}
+
+void emit_sse_rr(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, int rm)
+{
+	if (pfx)
+		b1(e, pfx);
+	op_reg(e, w, (const uint8_t[]){0x0f, (uint8_t)op}, 2, reg, rm, false);
 }
 
 void emit_patch_rel32(uint8_t *field, const void *target)

@@ -37,6 +37,8 @@ enum x86_cc {
 	CC_A = 7,
 	CC_S = 8,
 	CC_NS = 9,
+	CC_P = 10,
+	CC_NP = 11,
 	CC_L = 12,
 	CC_GE = 13,
 	CC_LE = 14,
@@ -94,11 +96,35 @@ void emit_mul1(struct emit *e, bool sign, int src);
 void emit_movsxd(struct emit *e, int dst, int src);	  /* dst = sext(src[31:0]) */
 void emit_setcc(struct emit *e, enum x86_cc cc, int dst); /* dst = cc ? 1 : 0 (64-bit) */
 void emit_test_rr(struct emit *e, bool w, int a, int b);
+void emit_test_mi8(struct emit *e, struct x86_mem m, uint8_t imm); /* test byte [m], imm */
 void emit_push(struct emit *e, int r);
 void emit_pop(struct emit *e, int r);
 void emit_ret(struct emit *e);
 void emit_call_abs(struct emit *e, const void *fn); /* through rax */
 void emit_jmp_reg(struct emit *e, int r);
+/* dst op= src for memory (op*8+1: add/or/and/sub/xor/cmp [m], reg). */
+void emit_alu_mr(struct emit *e, bool w, enum x86_alu op, struct x86_mem m, int src);
+
+/* SSE2 scalar forms: [pfx] [REX] 0F op /r. reg is an xmm register (or a /digit), rm a memory
+ * operand or a register (xmm or general purpose, depending on op); w sets REX.W. */
+enum x86_sse {
+	SSE_MOVSD_LOAD = 0x10,	/* F2: xmm <- m64 */
+	SSE_MOVSD_STORE = 0x11, /* F2: m64 <- xmm */
+	SSE_MOVAPD = 0x28,	/* 66: xmm <- xmm (whole register) */
+	SSE_CVTSI2SD = 0x2a,	/* F2: xmm <- r32/r64 (w) */
+	SSE_UCOMISD = 0x2e,	/* 66 */
+	SSE_COMISD = 0x2f,	/* 66 */
+	SSE_SQRTSD = 0x51,
+	SSE_ADDSD = 0x58,
+	SSE_MULSD = 0x59,
+	SSE_SUBSD = 0x5c,
+	SSE_DIVSD = 0x5e,
+	SSE_MOVQ_TO_XMM = 0x6e,	  /* 66 REX.W: xmm <- r64 */
+	SSE_MOVQ_FROM_XMM = 0x7e, /* 66 REX.W: r64 <- xmm (rm is the gpr) */
+	SSE_MXCSR = 0xae,	  /* reg 2: ldmxcsr m32, reg 3: stmxcsr m32 */
+};
+void emit_sse_rm(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, struct x86_mem m);
+void emit_sse_rr(struct emit *e, uint8_t pfx, enum x86_sse op, bool w, int reg, int rm);
 
 /* Relative jumps: return the address of the rel32 field, to patch with emit_patch_rel32(). */
 uint8_t *emit_jcc(struct emit *e, enum x86_cc cc, const void *target);

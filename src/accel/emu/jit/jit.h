@@ -8,8 +8,10 @@
 
 #define JIT_CACHE_SIZE (32ULL << 20) /* bytes of host code per hart */
 #define JIT_MAX_BLOCKS (1U << 16)
-#define JIT_HASH_SIZE  (1U << 14)
-#define JIT_LC_SIZE    (1U << 12)  /* per-hart lookup cache entries */
+#define JIT_HASH_BITS  16
+#define JIT_HASH_SIZE  (1U << JIT_HASH_BITS)
+#define JIT_HOT	       32	   /* entries before a block is translated (GASANG_JIT_HOT) */
+#define JIT_LC_SIZE    (1U << 15)  /* per-hart lookup cache entries */
 #define JIT_MAX_INSNS  64	   /* guest instructions per block */
 #define JIT_BLOCK_ROOM (24U << 10) /* code bytes a block may need at most */
 
@@ -23,7 +25,9 @@ struct jit_block {
 	struct jit_block *hnext; /* hash chain */
 	struct jit_block *pnext; /* blocks on the same physical page */
 	uint32_t ninsn;		 /* 0: the first instruction is run by the interpreter */
+	uint32_t hits;		 /* entries while cold */
 	bool valid;
+	bool cold; /* not translated yet: interpreted until entered JIT_HOT times */
 };
 
 /* Lookup cache entry (32 bytes: indexed by << 5 in translated code). */
@@ -35,8 +39,10 @@ struct jit_page {
 	uint8_t bytes[PG_SIZE];
 };
 
+/* Valid while the fetch TLB maps vpc's page with this addend (checked on every hit). */
 struct jit_lc_entry {
-	uint64_t vpc, gen;
+	uint64_t vpc;
+	uintptr_t addend;
 	struct jit_block *b;
 	const uint8_t *code;
 };
@@ -60,8 +66,14 @@ struct jit {
 	unsigned nmarked;
 	struct jit_lc_entry lc[JIT_LC_SIZE];
 	struct jit_block interp_block; /* ninsn 0: run by the interpreter */
-	uint64_t epoch; /* bumped by jit_request_flush(): pages must be checked again */
+	uint64_t epoch;	      /* bumped by jit_request_flush(): pages must be checked again */
+	uint8_t *cold_code;   /* code of cold blocks: back to the dispatcher */
+	unsigned hot;	      /* entries before translation (1: at once) */
+	bool smp;	      /* other harts run: FENCE may need a host barrier */
+	int64_t enter_budget; /* jit_budget when translated code was entered (instret) */
 	uint64_t flushes, translations, invalidations;
+	uint64_t cold_runs;		 /* blocks run by the interpreter while cold */
+	uint64_t lc_misses;		 /* dispatcher lookups that missed the lookup cache */
 	uint64_t translate_ns, start_ns; /* time spent translating; jit_init() time */
 	bool debug;			 /* GASANG_JIT_DEBUG: log translations and flushes */
 	bool stats; /* GASANG_JIT_STATS: print a summary when the hart is freed */
@@ -73,6 +85,14 @@ void jit_free(struct hart *h);
 uint64_t jit_run(struct hart *h, uint64_t budget);
 /* Index of the RAM page holding pa in page_head, or UINT64_MAX. */
 uint64_t jit_page_index(const struct hart *h, uint64_t pa);
+/* The lookup-cache probe (rax = guest pc, stored in h->pc): jumps to the block on a hit, falls
+ * through on a miss; clobbers rcx, rdx, rsi. In exit_lookup, and inlined at indirect exits so
+ * that each has its own indirect jump (and branch prediction). */
+void jit_emit_probe(struct emit *e);
+/* translate_fp.c: accrues MXCSR's sticky flags into fflags (rbx = hart; a, b: scratch) and
+ * clears them, when any is set; clears them (no register used). [rsp] is scratch. */
+void translate_fp_emit_fold(struct emit *e, int a, int b);
+void translate_fp_emit_clear(struct emit *e);
 
 /* translate.c: translates the block at (vpc, pa) from host bytes at code (the start of the
  * guest page, host mapping). Returns the number of guest instructions translated. */

@@ -1,52 +1,36 @@
 /* RISC-V -> x86-64 block translator. Guest registers stay in struct hart (rbx = hart,
- * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, loads
- * and stores (soft-TLB fast path inline, C helper on a miss), ending after a branch or jump,
- * at the page end, after JIT_MAX_INSNS, or before an instruction it does not translate
- * (CSR, FP, AMO, system, fences...), which the interpreter then executes.
+ * r12 = core); rax, rcx, rdx, rsi, rdi are scratch. A block is RV64I/M integer code, F/D
+ * (inline in translate_fp.c or through the FPU), loads and stores (soft-TLB fast path inline,
+ * C helper on a miss), ending after a branch or jump, at the page end, after JIT_MAX_INSNS,
+ * or before an instruction it does not translate (CSR, AMO, system, fences...), which the
+ * interpreter then executes.
  *
- * Accounting: the entry adds the block's length n to instret and takes it from the budget;
- * an exit after instruction k (trap or code write) gives back n - k - 1. Precise state: the
- * guest pc is stored before every helper call that may trap. */
-#include <stddef.h>
+ * Accounting: the entry takes the block's length n from the budget (rbp inside translated
+ * code, core.jit_budget outside it and during helper calls: one decrement and branch); an exit
+ * after instruction k (trap or code write) gives back n - k - 1. The dispatcher adds what
+ * translated code took from the budget to instret when it returns. Precise state: the guest pc is
+ * stored before every helper call that may trap. */
+#include "accel/emu/jit/translate.h"
 
-#include "accel/emu/jit/jit.h"
+#include "accel/emu/jit/disasm.h"
 
-#define RD(i)  (((i) >> 7) & 31)
-#define RS1(i) (((i) >> 15) & 31)
-#define RS2(i) (((i) >> 20) & 31)
-#define F3(i)  (((i) >> 12) & 7)
-#define F7(i)  ((i) >> 25)
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
-#define OFF_X(r)    ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
-#define OFF_PC	    ((int32_t)offsetof(struct hart, pc))
-#define OFF_INSTRET ((int32_t)offsetof(struct hart, instret))
-#define OFF_KICK    ((int32_t)offsetof(struct hart, kick))
-#define OFF_RECHECK ((int32_t)offsetof(struct core, recheck))
-#define OFF_DCTX    ((int32_t)offsetof(struct core, dctx))
-#define OFF_BUDGET  ((int32_t)offsetof(struct core, jit_budget))
-#define OFF_TLB(a)                                                                                 \
-	((int32_t)(offsetof(struct core, tlb) + (a) * sizeof(struct tlb_entry[TLB_SIZE])))
+#define OFF_DCTX   ((int32_t)offsetof(struct core, dctx))
+#define OFF_BUDGET ((int32_t)offsetof(struct core, jit_budget))
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
 
-/* Host registers that cache guest registers: r8-r11 (caller-saved: reloaded after helper
- * calls), r13-r15 and rbp (saved by the enter trampoline). */
-#define NPOOL 8
-static const int pool[NPOOL] = {R13, R14, R15, RBP, R8, R9, R10, R11};
+static const int pool[NPOOL] = {R13, R14, R15, R8, R9, R10, R11, RSI, RDI};
 
-struct tctx {
-	struct emit e;
-	struct jit *j;
-	uint64_t pc0;
-	unsigned n;
-	uint8_t *tail_jumps[2 * JIT_MAX_INSNS];
-	unsigned ntail;
-	/* Guest registers cached in host registers within the block. */
-	int8_t slot_of[32];   /* pool index holding x[r], or -1 */
-	int8_t reg_in[NPOOL]; /* guest register in pool slot, or -1 */
-	bool dirty[32];	      /* host copy newer than hart.x[] (conservative) */
-	unsigned last_use[NPOOL], tick;
-};
+static bool caller_saved(int r)
+{
+	return r == RSI || r == RDI || (r >= R8 && r <= R11);
+}
 
 /* C helpers called from translated code. */
 static bool helper_load(struct hart *h, uint64_t va, unsigned info)
@@ -169,6 +153,10 @@ static bool translatable(uint32_t i)
 	case 0x4f:
 	case 0x53:
 		return true; /* helper_fp() */
+	case 0x0f:
+	case 0x2f:
+	case 0x73:
+		return translate_sys_ok(i); /* translate_sys.c */
 	case 0x3b:
 		if (f7 == 0)
 			return f3 == 0 || f3 == 1 || f3 == 5;
@@ -181,7 +169,20 @@ static bool translatable(uint32_t i)
 
 /* Host register of guest register r (r != 0), mapping it (and loading it when load) if it
  * is not cached yet; the least recently used one is written back and evicted if needed. */
-static int cache_reg(struct tctx *t, unsigned r, bool load)
+/* Distance from the current instruction to the next one whose register fields name x[r]
+ * (any format: a heuristic), or UINT_MAX. */
+static unsigned next_mention(const struct tctx *t, unsigned r)
+{
+	for (unsigned m = t->k; m < t->n; m++) {
+		uint32_t i = t->insns[m];
+
+		if (RD(i) == r || RS1(i) == r || RS2(i) == r)
+			return m - t->k;
+	}
+	return UINT32_MAX;
+}
+
+int translate_cache_reg(struct tctx *t, unsigned r, bool load)
 {
 	int s = t->slot_of[r];
 
@@ -192,10 +193,20 @@ static int cache_reg(struct tctx *t, unsigned r, bool load)
 				break;
 			}
 		if (s < 0) {
+			/* Evict the register whose next mention in the block is farthest (never:
+			 * farthest of all), the least recently used one among equals. */
+			unsigned best = 0;
+
 			s = 0;
-			for (int k = 1; k < NPOOL; k++)
-				if (t->last_use[k] < t->last_use[s])
+			for (int k = 0; k < NPOOL; k++) {
+				unsigned d = next_mention(t, (unsigned)t->reg_in[k]);
+
+				if (k == 0 || d > best ||
+				    (d == best && t->last_use[k] < t->last_use[s])) {
+					best = d;
 					s = k;
+				}
+			}
 			unsigned v = (unsigned)t->reg_in[s];
 			if (t->dirty[v])
 				emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(v)), pool[s]);
@@ -213,87 +224,127 @@ static int cache_reg(struct tctx *t, unsigned r, bool load)
 
 /* Writes every dirty cached register back to hart.x[] (before helpers and exits). The dirty
  * flags stay: other paths through the block may still need the write. */
-static void write_back(struct tctx *t)
+void translate_write_back(struct tctx *t)
 {
 	for (unsigned r = 1; r < 32; r++)
 		if (t->slot_of[r] >= 0 && t->dirty[r])
 			emit_mov_mr(&t->e, true, MEM(RBX, OFF_X(r)), pool[t->slot_of[r]]);
+	if (t->fp_fast)
+		translate_fp_write_back(t);
 }
 
 /* After a helper call: r8-r11 were clobbered, and the helper may have written x[written]
  * (0: none); callee-saved host registers still hold the rest. */
-static void reload(struct tctx *t, unsigned written)
+void translate_reload(struct tctx *t, unsigned written)
 {
 	for (unsigned r = 1; r < 32; r++) {
 		int s = t->slot_of[r];
 
-		if (s >= 0 && ((pool[s] >= R8 && pool[s] <= R11) || r == written))
+		if (s >= 0 && (caller_saved(pool[s]) || r == written))
 			emit_mov_rm(&t->e, true, pool[s], MEM(RBX, OFF_X(r)));
 	}
+	if (t->fp_fast)
+		translate_fp_reload(t); /* xmm registers are caller-saved */
 }
 
-static void load_x(struct tctx *t, int reg, unsigned r)
+void translate_load_x(struct tctx *t, int reg, unsigned r)
 {
 	if (r)
-		emit_mov_rr(&t->e, true, reg, cache_reg(t, r, true));
+		emit_mov_rr(&t->e, true, reg, translate_cache_reg(t, r, true));
 	else
 		emit_alu_rr(&t->e, false, ALU_XOR, reg, reg);
 }
 
-static void store_x(struct tctx *t, unsigned r, int reg)
+void translate_store_x(struct tctx *t, unsigned r, int reg)
 {
 	if (r) {
-		emit_mov_rr(&t->e, true, cache_reg(t, r, false), reg);
+		emit_mov_rr(&t->e, true, translate_cache_reg(t, r, false), reg);
 		t->dirty[r] = true;
 	}
 }
 
-static void set_pc(struct tctx *t, uint64_t pc)
+void translate_set_pc(struct tctx *t, uint64_t pc)
 {
 	emit_mov_ri(&t->e, RAX, pc);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
 }
 
+/* Calls a C helper (after translate_fp_fold()): MXCSR flags the host code left are dropped. */
+void translate_call(struct tctx *t, const void *fn)
+{
+	emit_mov_mr(&t->e, true, MEM(R12, OFF_BUDGET), RBP); /* helper_csr reads it */
+	emit_call_abs(&t->e, fn);
+	translate_fp_emit_clear(&t->e);
+}
+
 /* Exit to a static target: chainable (a jmp later patched to the target block) when the
  * target is on the block's page, so both lie on the same physical page. */
-static void exit_static(struct tctx *t, uint64_t target)
+static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 {
 	uint8_t *field = NULL;
 
-	write_back(t);
+	translate_write_back(t);
+	if (k + 1 < t->n) /* a side exit: give back the budget of the rest of the block */
+		emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)(t->n - k - 1));
 	if (((target ^ t->pc0) & ~PG_MASK) == 0)
 		field = emit_jmp(&t->e, NULL);
-	set_pc(t, target);
-	if (!field) { /* another page: through the lookup cache */
-		emit_jmp(&t->e, t->j->exit_lookup);
+	translate_set_pc(t, target);
+	if (!field) {		       /* another page: through the lookup cache */
+		jit_emit_probe(&t->e); /* inline: this exit's own indirect jump */
+		emit_jmp(&t->e, t->j->cold_code);
 		return;
 	}
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
 	emit_jmp(&t->e, t->j->exit);
 }
 
+/* The back edge of a loop block: another iteration if the budget allows, without writing
+ * registers back (the mapping is the loop head's); else back to the dispatcher at the block's
+ * start. A different mapping than at the head: an ordinary exit. */
+static void loop_back(struct tctx *t)
+{
+	uint8_t *out;
+
+	if (memcmp(t->slot_of, t->head_slot, sizeof(t->slot_of)) ||
+	    (t->fp_fast && memcmp(t->fslot_of, t->head_fslot, sizeof(t->fslot_of)))) {
+		exit_static(t, t->pc0, t->n - 1);
+		return;
+	}
+	emit_alu_ri(&t->e, true, ALU_SUB, RBP, (int32_t)t->n);
+	out = emit_jcc(&t->e, CC_L, NULL);
+	emit_jmp(&t->e, t->loop_head);
+	if (out)
+		emit_patch_rel32(out, t->e.p);
+	emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)t->n);
+	translate_write_back(t);
+	translate_set_pc(t, t->pc0);
+	emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_jmp(&t->e, t->j->exit);
+}
+
 /* Exit after instruction k when a helper raised (pc set by the trap) or after a write to
  * translated code (pc = next). */
-static void exit_after(struct tctx *t, unsigned k, uint64_t next)
+void translate_exit_after(struct tctx *t, unsigned k, uint64_t next)
 {
 	if (next)
-		set_pc(t, next);
+		translate_set_pc(t, next);
 	emit_mov_ri(&t->e, RCX, k + 1);
 	if (t->ntail < sizeof(t->tail_jumps) / sizeof(t->tail_jumps[0]))
 		t->tail_jumps[t->ntail++] = emit_jmp(&t->e, NULL);
 }
 
 /* rsi = effective address; rax = TLB index * 16; flags = tag compare. */
-static uint8_t *tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm, unsigned size)
+uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm, unsigned size)
 {
-	load_x(t, RSI, rs1);
-	if (imm)
-		emit_alu_ri(&t->e, true, ALU_ADD, RSI, imm);
-	emit_mov_rr(&t->e, true, RAX, RSI);
-	emit_shift_ri(&t->e, true, SH_SHR, RAX, PG_SHIFT);
-	emit_alu_ri(&t->e, false, ALU_AND, RAX, TLB_SIZE - 1);
-	emit_shift_ri(&t->e, false, SH_SHL, RAX, 4);
-	emit_mov_rr(&t->e, true, RCX, RSI);
+	_Static_assert(TLB_SIZE <= (1U << (31 - PG_SHIFT)), "the TLB index fits 32-bit ops");
+	if (rs1)
+		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
+	else
+		emit_mov_ri(&t->e, RDX, (uint64_t)(int64_t)imm);
+	emit_mov_rr(&t->e, false, RAX, RDX);
+	emit_shift_ri(&t->e, false, SH_SHR, RAX, PG_SHIFT - 4);
+	emit_alu_ri(&t->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << 4);
+	emit_mov_rr(&t->e, true, RCX, RDX);
 	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
 	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
 	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
@@ -305,34 +356,40 @@ static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	unsigned f3 = F3(i), size = 1U << (f3 & 3);
 	uint8_t *slow, *done, *ok;
 
+	int d = RAX;
+
+	/* rd is mapped before the branch, so the same way on both paths. Its host register is
+	 * loaded only if it may hold a value not yet in hart.x[] (the slow path writes
+	 * hart.x[rd] back first and reloads it after the helper). */
 	if (RD(i))
-		cache_reg(t, RD(i), true); /* mapped the same way on both paths */
-	slow = tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-	emit_alu_rm(&t->e, true, ALU_ADD, RSI, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
+	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
+	emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
 	if (size == 8)
-		emit_mov_rm(&t->e, true, RAX, MEM(RSI, 0));
+		emit_mov_rm(&t->e, true, d, MEM(RDX, 0));
 	else
-		emit_load_ext(&t->e, size, f3 < 4, RAX, MEM(RSI, 0));
-	store_x(t, RD(i), RAX);
+		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RDX, 0));
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
-	set_pc(t, pc);
-	write_back(t);
+	translate_set_pc(t, pc);
+	translate_fp_fold(t);
+	translate_write_back(t);
+	emit_mov_rr(&t->e, true, RSI, RDX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
-	emit_call_abs(&t->e, (const void *)helper_load);
-	reload(t, RD(i));
+	translate_call(t, (const void *)helper_load);
+	translate_reload(t, RD(i));
 	emit_test_rr(&t->e, false, RAX, RAX);
 	ok = emit_jcc(&t->e, CC_NE, NULL);
-	exit_after(t, k, 0);
+	translate_exit_after(t, k, 0);
 	if (ok)
 		emit_patch_rel32(ok, t->e.p);
 	if (done)
 		emit_patch_rel32(done, t->e.p);
+	if (RD(i))
+		t->dirty[RD(i)] = true; /* only now: the slow path must not write it back */
 }
-
-static void helper_result(struct tctx *t, unsigned k, uint64_t next);
 
 static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
@@ -340,103 +397,206 @@ static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64
 	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
 	uint8_t *slow, *done;
 
-	load_x(t, RDX, RS2(i)); /* before the branch: same mapping on both paths */
-	slow = tlb_check(t, ACC_STORE, RS1(i), imm, size);
+	int v = RAX;
+
+	if (RS2(i)) /* mapped before the branch: the same way on both paths */
+		v = translate_cache_reg(t, RS2(i), true);
+	slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
 	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
+	if (!RS2(i))
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
 	if (size >= 4)
-		emit_mov_mr(&t->e, size == 8, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr(&t->e, size == 8, MEMX(RDX, RCX, 0), v);
 	else
-		emit_mov_mr_narrow(&t->e, size, MEMX(RSI, RCX, 0), RDX);
+		emit_mov_mr_narrow(&t->e, size, MEMX(RDX, RCX, 0), v);
 	done = emit_jmp(&t->e, NULL);
 	if (slow)
 		emit_patch_rel32(slow, t->e.p);
-	set_pc(t, pc);
-	write_back(t);
+	translate_set_pc(t, pc);
+	translate_fp_fold(t);
+	translate_write_back(t);
+	if (RS2(i))
+		emit_mov_rr(&t->e, true, RAX, v);
+	else
+		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
+	emit_mov_rr(&t->e, true, RSI, RDX);
+	emit_mov_rr(&t->e, true, RDX, RAX);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RCX, size);
-	emit_call_abs(&t->e, (const void *)helper_store);
-	reload(t, 0);
-	helper_result(t, k, next);
+	translate_call(t, (const void *)helper_store);
+	translate_reload(t, 0);
+	translate_helper_result(t, k, next);
 	if (done)
 		emit_patch_rel32(done, t->e.p);
 }
 
 /* F/D: pc stored, then helper_fp(h, insn). */
-static void tr_fp(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
+void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
-	set_pc(t, pc);
-	write_back(t);
+	translate_set_pc(t, pc);
+	translate_fp_fold(t);
+	translate_write_back(t);
 	emit_mov_rr(&t->e, true, RDI, RBX);
 	emit_mov_ri(&t->e, RSI, i);
-	emit_call_abs(&t->e, (const void *)helper_fp);
-	reload(t, (i & 0x7f) == 0x53 ? RD(i) : 0); /* OP-FP may write an x register */
-	helper_result(t, k, next);
+	translate_call(t, (const void *)helper_fp);
+	translate_reload(t, (i & 0x7f) == 0x53 ? RD(i) : 0); /* OP-FP may write an x register */
+	translate_helper_result(t, k, next);
 }
 
 /* eax = 0 (trapped), 1 (go on) or 2 (translated code written: leave at next). */
-static void helper_result(struct tctx *t, unsigned k, uint64_t next)
+void translate_helper_result(struct tctx *t, unsigned k, uint64_t next)
 {
 	uint8_t *ok, *clean;
 
 	emit_alu_ri(&t->e, false, ALU_CMP, RAX, 1);
 	clean = emit_jcc(&t->e, CC_E, NULL);
 	ok = emit_jcc(&t->e, CC_A, NULL);
-	exit_after(t, k, 0); /* 0: trapped */
+	translate_exit_after(t, k, 0); /* 0: trapped */
 	if (ok)
 		emit_patch_rel32(ok, t->e.p);
-	exit_after(t, k, next); /* 2: wrote translated code */
+	translate_exit_after(t, k, next); /* 2: wrote translated code */
 	if (clean)
 		emit_patch_rel32(clean, t->e.p);
+}
+
+/* Host register holding x[r] for reading; x0 reads as zero from the scratch register z. */
+static int src_reg(struct tctx *t, unsigned r, int z)
+{
+	if (r)
+		return translate_cache_reg(t, r, true);
+	emit_alu_rr(&t->e, false, ALU_XOR, z, z);
+	return z;
+}
+
+/* Host register that x[r] (r != 0) is about to be written to in full (no load). Callers map
+ * their sources first: they are the most recently used, so not evicted here. */
+static int dst_reg(struct tctx *t, unsigned r)
+{
+	int d = translate_cache_reg(t, r, false);
+
+	t->dirty[r] = true;
+	return d;
 }
 
 static void tr_opimm(struct tctx *t, uint32_t i)
 {
 	int32_t imm = (int32_t)i >> 20;
-	unsigned sh = (i >> 20) & 63;
+	unsigned sh = (i >> 20) & 63, f3 = F3(i);
 	struct emit *e = &t->e;
+	int s, d;
 
-	load_x(t, RAX, RS1(i));
-	switch (F3(i)) {
+	if (RS1(i) == 0 && (f3 == 0 || f3 == 4 || f3 == 6)) { /* li */
+		emit_mov_ri(e, dst_reg(t, RD(i)), (uint64_t)(int64_t)imm);
+		return;
+	}
+	s = src_reg(t, RS1(i), RAX);
+	d = dst_reg(t, RD(i));
+	if (f3 == 2 || f3 == 3) {
+		emit_alu_ri(e, true, ALU_CMP, s, imm);
+		emit_setcc(e, f3 == 2 ? CC_L : CC_B, d);
+		return;
+	}
+	if (d != s)
+		emit_mov_rr(e, true, d, s);
+	switch (f3) {
 	case 0:
-		emit_alu_ri(e, true, ALU_ADD, RAX, imm);
+		if (imm)
+			emit_alu_ri(e, true, ALU_ADD, d, imm);
 		break;
 	case 1:
-		emit_shift_ri(e, true, SH_SHL, RAX, sh);
-		break;
-	case 2:
-	case 3:
-		emit_alu_ri(e, true, ALU_CMP, RAX, imm);
-		emit_setcc(e, F3(i) == 2 ? CC_L : CC_B, RAX);
+		emit_shift_ri(e, true, SH_SHL, d, sh);
 		break;
 	case 4:
-		emit_alu_ri(e, true, ALU_XOR, RAX, imm);
+		emit_alu_ri(e, true, ALU_XOR, d, imm);
 		break;
 	case 5:
-		emit_shift_ri(e, true, (i >> 26) ? SH_SAR : SH_SHR, RAX, sh);
+		emit_shift_ri(e, true, (i >> 26) ? SH_SAR : SH_SHR, d, sh);
 		break;
 	case 6:
-		emit_alu_ri(e, true, ALU_OR, RAX, imm);
+		emit_alu_ri(e, true, ALU_OR, d, imm);
 		break;
 	default:
-		emit_alu_ri(e, true, ALU_AND, RAX, imm);
+		emit_alu_ri(e, true, ALU_AND, d, imm);
 		break;
 	}
-	store_x(t, RD(i), RAX);
 }
 
 static void tr_opimm32(struct tctx *t, uint32_t i)
 {
 	unsigned sh = (i >> 20) & 31;
+	int s = src_reg(t, RS1(i), RAX), d = dst_reg(t, RD(i));
 
-	load_x(t, RAX, RS1(i));
+	if (d != s)
+		emit_mov_rr(&t->e, false, d, s);
 	if (F3(i) == 0)
-		emit_alu_ri(&t->e, false, ALU_ADD, RAX, (int32_t)i >> 20);
+		emit_alu_ri(&t->e, false, ALU_ADD, d, (int32_t)i >> 20);
 	else if (F3(i) == 1)
-		emit_shift_ri(&t->e, false, SH_SHL, RAX, sh);
+		emit_shift_ri(&t->e, false, SH_SHL, d, sh);
 	else
-		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, RAX, sh);
-	emit_movsxd(&t->e, RAX, RAX);
-	store_x(t, RD(i), RAX);
+		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, d, sh);
+	emit_movsxd(&t->e, d, d);
+}
+
+/* Base integer OP/OP-32 and MUL/MULW on host registers: d = s1 op s2. */
+static void tr_op_direct(struct tctx *t, uint32_t i, bool w)
+{
+	static const enum x86_alu alu[8] = {ALU_ADD, 0, 0, 0, ALU_XOR, 0, ALU_OR, ALU_AND};
+	unsigned f3 = F3(i), f7 = F7(i);
+	struct emit *e = &t->e;
+	int s1, s2, d;
+	bool shift = f3 == 1 || f3 == 5, mul = f7 == 1;
+
+	/* mv and friends: x0 + r, r + x0, r - x0, x0 | r, r ^ x0... */
+	if (!mul && (f3 == 0 || f3 == 4 || f3 == 6) && (RS1(i) == 0 || RS2(i) == 0) &&
+	    !(f7 && RS2(i) != 0)) {
+		unsigned r = RS1(i) ? RS1(i) : RS2(i);
+
+		if (!r) {
+			emit_alu_rr(e, false, ALU_XOR, dst_reg(t, RD(i)), dst_reg(t, RD(i)));
+			return;
+		}
+		s1 = translate_cache_reg(t, r, true);
+		d = dst_reg(t, RD(i));
+		if (w)
+			emit_movsxd(e, d, s1);
+		else if (d != s1)
+			emit_mov_rr(e, true, d, s1);
+		return;
+	}
+	s1 = src_reg(t, RS1(i), RAX);
+	s2 = src_reg(t, RS2(i), RCX);
+
+	if (shift)
+		emit_mov_rr(e, false, RCX, s2); /* count in cl */
+	d = dst_reg(t, RD(i));
+	if (!mul && (f3 == 2 || f3 == 3)) {
+		emit_alu_rr(e, true, ALU_CMP, s1, s2);
+		emit_setcc(e, f3 == 2 ? CC_L : CC_B, d);
+		return;
+	}
+	if (d == s2 && d != s1 && !shift) {
+		if (mul || (f3 == 0 && !f7) || alu[f3]) { /* commutative: d = d op s1 */
+			if (mul)
+				emit_imul_rr(e, !w, d, s1);
+			else
+				emit_alu_rr(e, !w, alu[f3], d, s1);
+		} else { /* sub */
+			emit_mov_rr(e, true, RAX, s1);
+			emit_alu_rr(e, !w, ALU_SUB, RAX, s2);
+			emit_mov_rr(e, true, d, RAX);
+		}
+	} else {
+		if (d != s1)
+			emit_mov_rr(e, true, d, s1);
+		if (mul)
+			emit_imul_rr(e, !w, d, s2);
+		else if (shift)
+			emit_shift_cl(e, !w, f3 == 1 ? SH_SHL : f7 ? SH_SAR : SH_SHR, d);
+		else
+			emit_alu_rr(e, !w, f3 == 0 ? (f7 ? ALU_SUB : ALU_ADD) : alu[f3], d, s2);
+	}
+	if (w)
+		emit_movsxd(e, d, d);
 }
 
 /* OP and OP-32 (w): rax = rs1, rcx = rs2. */
@@ -446,15 +606,19 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	struct emit *e = &t->e;
 	int res = RAX;
 
-	load_x(t, RAX, RS1(i));
-	load_x(t, RCX, RS2(i));
+	if (f7 != 1 || f3 == 0) {
+		tr_op_direct(t, i, w);
+		return;
+	}
+	translate_load_x(t, RAX, RS1(i));
+	translate_load_x(t, RCX, RS2(i));
 	if (f7 == 1 && f3 >= 4) {
+		translate_write_back(t);
 		emit_mov_rr(e, true, RDI, RAX);
 		emit_mov_rr(e, true, RSI, RCX);
 		emit_mov_ri(e, RDX, f3 | (w ? 8 : 0));
-		write_back(t);
 		emit_call_abs(e, (const void *)helper_div);
-		reload(t, 0);
+		translate_reload(t, 0);
 	} else if (f7 == 1) {
 		switch (f3) {
 		case 0:
@@ -465,12 +629,12 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 			res = RDX;
 			break;
 		case 2: /* mulhsu = mulhu(a, b) - (a < 0 ? b : 0) */
-			emit_mov_rr(e, true, RSI, RAX);
+			emit_mov_rr(e, true, RDX, RAX);
+			emit_shift_ri(e, true, SH_SAR, RDX, 63);
+			emit_alu_rr(e, true, ALU_AND, RDX, RCX);
+			emit_mov_mr(e, true, MEM(RSP, 0), RDX); /* the frame's scratch slot */
 			emit_mul1(e, false, RCX);
-			emit_mov_rr(e, true, RAX, RSI);
-			emit_shift_ri(e, true, SH_SAR, RAX, 63);
-			emit_alu_rr(e, true, ALU_AND, RAX, RCX);
-			emit_alu_rr(e, true, ALU_SUB, RDX, RAX);
+			emit_alu_rm(e, true, ALU_SUB, RDX, MEM(RSP, 0));
 			res = RDX;
 			break;
 		default:
@@ -507,24 +671,41 @@ static void tr_op(struct tctx *t, uint32_t i, bool w)
 	}
 	if (w && !(f7 == 1 && f3 >= 4))
 		emit_movsxd(e, res, res);
-	store_x(t, RD(i), res);
+	translate_store_x(t, RD(i), res);
 }
 
-static void tr_branch(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
+static void tr_branch(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
 {
 	static const enum x86_cc cc[8] = {CC_E, CC_NE, CC_E, CC_E, CC_L, CC_GE, CC_B, CC_AE};
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) | ((i & 0x80) << 4) |
 				((i >> 20) & 0x7e0) | ((i >> 7) & 0x1e));
 	uint8_t *taken;
 
-	load_x(t, RAX, RS1(i));
-	load_x(t, RCX, RS2(i));
-	emit_alu_rr(&t->e, true, ALU_CMP, RAX, RCX);
+	if (RS2(i) == 0) { /* cmp x, 0 and test x, x set the same flags */
+		int s1 = src_reg(t, RS1(i), RAX);
+
+		emit_test_rr(&t->e, true, s1, s1);
+	} else {
+		int s1 = src_reg(t, RS1(i), RAX), s2 = src_reg(t, RS2(i), RCX);
+
+		emit_alu_rr(&t->e, true, ALU_CMP, s1, s2);
+	}
+	if (k + 1 < t->n) { /* inside a superblock: the taken path is a side exit */
+		uint8_t *cont = emit_jcc(&t->e, cc[F3(i)] ^ 1, NULL);
+
+		exit_static(t, pc + (uint64_t)off, k);
+		if (cont)
+			emit_patch_rel32(cont, t->e.p);
+		return;
+	}
 	taken = emit_jcc(&t->e, cc[F3(i)], NULL);
-	exit_static(t, next);
+	exit_static(t, next, k);
 	if (taken)
 		emit_patch_rel32(taken, t->e.p);
-	exit_static(t, pc + (uint64_t)off);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, k);
 }
 
 static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
@@ -532,25 +713,53 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) |
 				((i >> 9) & 0x800) | ((i >> 20) & 0x7fe));
 
-	if (RD(i)) {
-		emit_mov_ri(&t->e, RAX, next);
-		store_x(t, RD(i), RAX);
-	}
-	exit_static(t, pc + (uint64_t)off);
+	if (RD(i))
+		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
+	if (t->loop && pc + (uint64_t)off == t->pc0)
+		loop_back(t);
+	else
+		exit_static(t, pc + (uint64_t)off, t->k);
 }
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
-	load_x(t, RAX, RS1(i));
-	emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
+	translate_load_x(t, RAX, RS1(i));
+	if ((int32_t)i >> 20)
+		emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
 	emit_alu_ri(&t->e, true, ALU_AND, RAX, -2);
 	if (RD(i)) {
 		emit_mov_ri(&t->e, RCX, next);
-		store_x(t, RD(i), RCX);
+		translate_store_x(t, RD(i), RCX);
 	}
-	write_back(t);
+	translate_write_back(t);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
-	emit_jmp(&t->e, t->j->exit_lookup);
+	jit_emit_probe(&t->e);
+	emit_jmp(&t->e, t->j->cold_code);
+}
+
+/* Target of the block's last instruction, a branch or JAL (else 1: never a pc). */
+static uint64_t loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n)
+{
+	uint32_t i = insns[n - 1];
+
+	for (unsigned k = 0; k + 1 < n; k++)
+		pc += lens[k];
+	if ((i & 0x7f) == 0x63)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) |
+						    ((i & 0x80) << 4) | ((i >> 20) & 0x7e0) |
+						    ((i >> 7) & 0x1e));
+	if ((i & 0x7f) == 0x6f)
+		return pc +
+		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) |
+						    (i & 0xff000) | ((i >> 9) & 0x800) |
+						    ((i >> 20) & 0x7fe));
+	return 1;
+}
+
+static bool is_jump(uint32_t i)
+{
+	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
 }
 
 /* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
@@ -558,6 +767,7 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens, bool *ends)
 {
 	unsigned n = 0;
+	uint64_t start = pc;
 
 	*ends = false;
 	while (n < JIT_MAX_INSNS) {
@@ -579,15 +789,146 @@ static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t 
 			break;
 		insns[n++] = insn;
 		pc += lens[n - 1];
-		if ((insn & 0x7f) == 0x63 || (insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67) {
-			*ends = true;
+		/* Conditional branches do not end a block (superblocks: the taken path is a side
+		 * exit); jumps do. */
+		if ((insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67)
 			break;
-		}
+		if ((insn & 0x7f) == 0x63 && loop_target(start, insns, lens, n) == start)
+			break; /* a loop's back edge: ends the block (loop blocks, below) */
 		if ((pc & PG_MASK) == 0)
 			break;
 	}
+	*ends = n && is_jump(insns[n - 1]);
 	return n;
 }
+
+/* Emits the instructions of the block (once, or twice with inline F/D: see jit_translate). */
+static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens, bool ends)
+{
+	uint64_t pc = t->pc0;
+
+	memset(t->slot_of, -1, sizeof(t->slot_of));
+	memset(t->reg_in, -1, sizeof(t->reg_in));
+	memset(t->dirty, 0, sizeof(t->dirty));
+	translate_fp_reset(t);
+	t->insns = insns;
+	if (t->loop) { /* load every register once; all count as dirty (exact on any exit) */
+		for (unsigned k = 0; k < t->n; k++) {
+			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+
+			t->k = k;
+			for (unsigned m = 0; m < 3; m++)
+				if (f[m]) {
+					translate_cache_reg(t, f[m], true);
+					t->dirty[f[m]] = true;
+				}
+		}
+		if (t->fp_fast)
+			translate_fp_preload(t, insns);
+		memcpy(t->head_slot, t->slot_of, sizeof(t->head_slot));
+		memcpy(t->head_fslot, t->fslot_of, sizeof(t->head_fslot));
+		t->loop_head = t->e.p;
+	}
+	for (unsigned k = 0; k < t->n; k++) {
+		uint32_t i = insns[k];
+
+		t->k = k;
+		uint64_t next = pc + lens[k];
+
+		switch (i & 0x7f) {
+		case 0x37:
+			if (RD(i))
+				emit_mov_ri(&t->e, dst_reg(t, RD(i)), sext32(i & 0xfffff000U));
+			break;
+		case 0x17:
+			if (RD(i))
+				emit_mov_ri(&t->e, dst_reg(t, RD(i)), pc + sext32(i & 0xfffff000U));
+			break;
+		case 0x6f:
+			tr_jal(t, i, pc, next);
+			break;
+		case 0x67:
+			tr_jalr(t, i, next);
+			break;
+		case 0x63:
+			tr_branch(t, i, k, pc, next);
+			break;
+		case 0x03:
+			tr_load(t, i, k, pc);
+			break;
+		case 0x23:
+			tr_store(t, i, k, pc, next);
+			break;
+		case 0x13:
+			if (RD(i))
+				tr_opimm(t, i);
+			break;
+		case 0x1b:
+			if (RD(i))
+				tr_opimm32(t, i);
+			break;
+		case 0x33:
+		case 0x3b:
+			if (RD(i))
+				tr_op(t, i, (i & 0x7f) == 0x3b);
+			break;
+		case 0x0f:
+		case 0x2f:
+		case 0x73:
+			translate_sys(t, i, k, pc, next);
+			break;
+		default:
+			if (t->fp_fast && translate_fp_kind(i) != FP_HELPER)
+				translate_fp(t, i, k, pc, next);
+			else
+				translate_fp_call(t, i, k, pc, next);
+			break;
+		}
+		pc = next;
+	}
+	if (!ends)
+		exit_static(t, pc, t->n - 1);
+}
+
+/* GASANG_JIT_PERF=1: every block goes to /tmp/perf-PID.map (perf's format for JIT code:
+ * "start size name"), so `perf report` names translated code by guest pc. One write() per line
+ * on an O_APPEND descriptor: harts translate concurrently. */
+static int perf_fd = -1;
+static pthread_once_t perf_once = PTHREAD_ONCE_INIT;
+
+static void perf_open(void)
+{
+	char path[64];
+
+	if (!getenv("GASANG_JIT_PERF"))
+		return;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	perf_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void perf_note(const struct jit_block *b, const uint8_t *end)
+{
+	pthread_once(&perf_once, perf_open);
+	if (perf_fd >= 0)
+		dprintf(perf_fd, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)b->code,
+			(unsigned long)(end - b->code), (unsigned long long)b->vpc);
+}
+
+/* Distinct nonzero registers in the register fields of the block's instructions. */
+static unsigned field_regs(const uint32_t *insns, unsigned n)
+{
+	uint32_t set = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
+	return (unsigned)__builtin_popcount(set & ~1U);
+}
+
+/* Blocks with inline F/D get two bodies: the inline one, entered when the guard holds (FS
+ * Dirty, frm RNE if needed), and one calling the FPU for every F/D instruction (FS Off or
+ * Initial: traps and the dirty marking; other rounding modes). Neither FS nor frm can change
+ * inside a block (CSR instructions end blocks; a trap leaves the block). */
+#define JIT_MAX_FP_INSNS 32 /* two bodies must fit in JIT_BLOCK_ROOM */
 
 unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 {
@@ -595,106 +936,72 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	struct tctx t = {.j = j, .pc0 = b->vpc};
 	uint32_t insns[JIT_MAX_INSNS];
 	uint8_t lens[JIT_MAX_INSNS];
-	uint64_t pc = b->vpc;
-	uint8_t *bail = NULL, *nobudget = NULL;
-	bool ends;
-	unsigned n = scan(page, pc, insns, lens, &ends);
+	uint8_t *nobudget = NULL, *fail[4];
+	unsigned nfail = 0;
+	bool ends, fp = false, frm = false;
+	unsigned n = scan(page, b->vpc, insns, lens, &ends);
 
-	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
-	memset(t.slot_of, -1, sizeof(t.slot_of));
-	memset(t.reg_in, -1, sizeof(t.reg_in));
-	t.n = n;
-	if (n) {
-		/* Entry: interrupts/kick, then the budget. */
-		emit_mov_rm(&t.e, false, RAX, MEM(RBX, OFF_KICK));
-		emit_alu_rm(&t.e, false, ALU_OR, RAX, MEM(R12, OFF_RECHECK));
-		bail = emit_jcc(&t.e, CC_NE, NULL);
-		emit_alu_mi(&t.e, true, ALU_CMP, MEM(R12, OFF_BUDGET), (int32_t)n);
-		nobudget = emit_jcc(&t.e, CC_L, NULL);
-		emit_alu_mi(&t.e, true, ALU_SUB, MEM(R12, OFF_BUDGET), (int32_t)n);
-		emit_alu_mi(&t.e, true, ALU_ADD, MEM(RBX, OFF_INSTRET), (int32_t)n);
-	}
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t i = insns[k];
-		uint64_t next = pc + lens[k];
+		int kind = translate_fp_kind(insns[k]);
 
-		switch (i & 0x7f) {
-		case 0x37:
-			if (RD(i)) {
-				emit_mov_ri(&t.e, RAX, sext32(i & 0xfffff000U));
-				store_x(&t, RD(i), RAX);
-			}
-			break;
-		case 0x17:
-			if (RD(i)) {
-				emit_mov_ri(&t.e, RAX, pc + sext32(i & 0xfffff000U));
-				store_x(&t, RD(i), RAX);
-			}
-			break;
-		case 0x6f:
-			tr_jal(&t, i, pc, next);
-			break;
-		case 0x67:
-			tr_jalr(&t, i, next);
-			break;
-		case 0x63:
-			tr_branch(&t, i, pc, next);
-			break;
-		case 0x03:
-			tr_load(&t, i, k, pc);
-			break;
-		case 0x23:
-			tr_store(&t, i, k, pc, next);
-			break;
-		case 0x13:
-			if (RD(i))
-				tr_opimm(&t, i);
-			break;
-		case 0x1b:
-			if (RD(i))
-				tr_opimm32(&t, i);
-			break;
-		case 0x33:
-		case 0x3b:
-			if (RD(i))
-				tr_op(&t, i, (i & 0x7f) == 0x3b);
-			break;
-		default:
-			tr_fp(&t, i, k, pc, next);
-			break;
-		}
-		pc = next;
+		fp |= kind != FP_HELPER;
+		frm |= kind == FP_INLINE_RNE;
 	}
-	if (n && !ends)
-		exit_static(&t, pc);
+	if (fp && n > JIT_MAX_FP_INSNS) {
+		n = JIT_MAX_FP_INSNS;
+		ends = is_jump(insns[n - 1]);
+		frm = false;
+		for (unsigned k = 0; k < n; k++)
+			frm |= translate_fp_kind(insns[k]) == FP_INLINE_RNE;
+	}
+	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
+	t.n = n;
+	t.loop = ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
+		 field_regs(insns, n) <= NPOOL && translate_fp_field_regs(insns, n) <= NFPOOL;
+	if (n) {
+		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
+		 * deliverable are looked at by the dispatcher, which gets control back at least
+		 * every RUN_BUDGET (4096) instructions: chained blocks run out of budget. */
+		emit_alu_ri(&t.e, true, ALU_SUB, RBP, (int32_t)n); /* rbp: the budget */
+		nobudget = emit_jcc(&t.e, CC_L, NULL);
+		if (fp) {
+			translate_fp_guard(&t, frm, fail, &nfail);
+			t.fp_fast = true;
+			emit_body(&t, insns, lens, ends);
+			t.fp_fast = false;
+			t.loop = false; /* the FPU body: an ordinary block */
+			for (unsigned m = 0; m < nfail; m++)
+				if (fail[m])
+					emit_patch_rel32(fail[m], t.e.p);
+		}
+		emit_body(&t, insns, lens, ends);
+	}
 	if (n) {
 		/* Early exits after instruction k (rcx = k + 1): give back n - k - 1. */
 		uint8_t *p = t.e.p;
 
 		emit_mov_ri(&t.e, RDX, n);
 		emit_alu_rr(&t.e, true, ALU_SUB, RDX, RCX);
-		emit_mov_rm(&t.e, true, RAX, MEM(RBX, OFF_INSTRET));
-		emit_alu_rr(&t.e, true, ALU_SUB, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(RBX, OFF_INSTRET), RAX);
-		emit_mov_rm(&t.e, true, RAX, MEM(R12, OFF_BUDGET));
-		emit_alu_rr(&t.e, true, ALU_ADD, RAX, RDX);
-		emit_mov_mr(&t.e, true, MEM(R12, OFF_BUDGET), RAX);
+		emit_alu_rr(&t.e, true, ALU_ADD, RBP, RDX);
 		emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 		emit_jmp(&t.e, j->exit);
 		for (unsigned m = 0; m < t.ntail; m++)
 			if (t.tail_jumps[m])
 				emit_patch_rel32(t.tail_jumps[m], p);
-		if (nobudget)
+		if (nobudget) { /* budget < n: give it back, the dispatcher interprets */
 			emit_patch_rel32(nobudget, t.e.p);
-		if (bail)
-			emit_patch_rel32(bail, t.e.p);
+			emit_alu_ri(&t.e, true, ALU_ADD, RBP, (int32_t)n);
+		}
 	}
-	/* Entry bail-out (and the whole block when n == 0): resume at the block's pc. */
-	set_pc(&t, b->vpc);
+	/* Not enough budget (and the whole block when n == 0): resume at the block's pc. */
+	translate_set_pc(&t, b->vpc);
 	emit_alu_rr(&t.e, false, ALU_XOR, RAX, RAX);
 	emit_jmp(&t.e, j->exit);
 	if (t.e.overflow)
 		return 0; /* cannot happen: JIT_BLOCK_ROOM is reserved */
 	j->cache_top = t.e.p;
+	perf_note(b, t.e.p);
+	if (disasm_enabled())
+		disasm_block(stderr, b->vpc, b->code, (size_t)(t.e.p - b->code));
 	return n;
 }
