@@ -1,9 +1,18 @@
 /* io_uring disk back end (liburing): reads, writes and flushes are queued to the kernel and
  * complete on the event loop, which watches an eventfd registered with the ring. Discard and
- * write-zeroes are rare and stay synchronous. */
+ * write-zeroes are rare and stay synchronous.
+ *
+ * Page-cache fast path: a request the kernel can finish without blocking is done right away on
+ * the submitting thread (the vCPU's, or the loop's for ioeventfds), saving the trip through an
+ * io_uring worker, the eventfd and the loop thread (three thread switches per request, which
+ * is most of a 4 KiB request's latency on a busy 2-core host). Reads use preadv2(RWF_NOWAIT),
+ * which fails with EAGAIN instead of waiting for the disk; writes use pwritev2(RWF_NOWAIT)
+ * where the file system supports it, else a plain pwritev for requests up to INLINE_WRITE_MAX
+ * (a buffered write that only copies into the page cache). Flushes always go to the ring. */
 #include "backends/disk.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -13,7 +22,8 @@
 #include "base/log.h"
 #include "machine/loop.h"
 
-#define URING_DEPTH 256
+#define URING_DEPTH	 256
+#define INLINE_WRITE_MAX (1u << 20)
 
 struct disk_uring {
 	struct io_uring ring;
@@ -21,6 +31,8 @@ struct disk_uring {
 	struct event_loop *loop;
 	struct disk *d;
 	unsigned inflight;
+	bool no_nowait_write; /* the file system refused RWF_NOWAIT for writes */
+	uint64_t inline_done, queued;
 };
 
 static void reap(struct disk_uring *u)
@@ -59,6 +71,35 @@ static void on_ring_event(void *opaque, uint32_t events)
 	reap(u);
 }
 
+/* Tries the request on the page cache without blocking; true when it is complete. */
+static bool try_inline(struct disk_uring *u, struct disk *d, struct disk_req *r)
+{
+	uint64_t want = 0;
+	ssize_t n;
+
+	if (r->niov > IOV_MAX)
+		return false;
+	for (unsigned i = 0; i < r->niov; i++)
+		want += r->iov[i].iov_len;
+	if (r->op == DISK_READ) {
+		n = preadv2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
+	} else if (!u->no_nowait_write) {
+		n = pwritev2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
+		if (n < 0 && errno == EOPNOTSUPP)
+			u->no_nowait_write = true;
+	} else if (want <= INLINE_WRITE_MAX) {
+		r->result = disk_file_exec(d, r);
+		return true;
+	} else {
+		return false;
+	}
+	/* A partial transfer is redone whole by the ring (same bytes, same place). */
+	if (n < 0 || (uint64_t)n != want)
+		return false;
+	r->result = n;
+	return true;
+}
+
 static int uring_submit(struct disk *d, struct disk_req *r)
 {
 	struct disk_uring *u = d->priv;
@@ -69,6 +110,11 @@ static int uring_submit(struct disk *d, struct disk_req *r)
 		r->result = disk_file_exec(d, r);
 		return 0;
 	}
+	if ((r->op == DISK_READ || r->op == DISK_WRITE) && try_inline(u, d, r)) {
+		u->inline_done++;
+		return 0;
+	}
+	u->queued++;
 	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe) {
 		r->result = disk_file_exec(d, r); /* ring full: do it now */
@@ -104,6 +150,8 @@ static void uring_close(struct disk *d)
 
 	if (!u)
 		return;
+	log_debug("disk: %llu requests done on the page-cache fast path, %llu through io_uring",
+		  (unsigned long long)u->inline_done, (unsigned long long)u->queued);
 	/* Let queued requests finish: their buffers live in guest RAM, still mapped. */
 	while (u->inflight) {
 		struct io_uring_cqe *cqe;
