@@ -7,8 +7,9 @@
  * io_uring worker, the eventfd and the loop thread (three thread switches per request, which
  * is most of a 4 KiB request's latency on a busy 2-core host). Reads use preadv2(RWF_NOWAIT),
  * which fails with EAGAIN instead of waiting for the disk; writes use pwritev2(RWF_NOWAIT)
- * where the file system supports it, else a plain pwritev for requests up to INLINE_WRITE_MAX
- * (a buffered write that only copies into the page cache). Flushes always go to the ring. */
+ * where the file system supports it, else a plain pwritev (a buffered write that only copies
+ * into the page cache). Only requests up to INLINE_MAX: larger ones and flushes always go to
+ * the ring. */
 #include "backends/disk.h"
 
 #include <errno.h>
@@ -22,8 +23,8 @@
 #include "base/log.h"
 #include "machine/loop.h"
 
-#define URING_DEPTH	 256
-#define INLINE_WRITE_MAX (1u << 20)
+#define URING_DEPTH 256
+#define INLINE_MAX  (128u << 10)
 
 struct disk_uring {
 	struct io_uring ring;
@@ -81,17 +82,19 @@ static bool try_inline(struct disk_uring *u, struct disk *d, struct disk_req *r)
 		return false;
 	for (unsigned i = 0; i < r->niov; i++)
 		want += r->iov[i].iov_len;
+	/* Large requests go to the ring: their copy then runs on another core while the vCPU
+	 * goes on, and the round trip is small next to it. */
+	if (want > INLINE_MAX)
+		return false;
 	if (r->op == DISK_READ) {
 		n = preadv2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
 	} else if (!u->no_nowait_write) {
 		n = pwritev2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
 		if (n < 0 && errno == EOPNOTSUPP)
 			u->no_nowait_write = true;
-	} else if (want <= INLINE_WRITE_MAX) {
+	} else {
 		r->result = disk_file_exec(d, r);
 		return true;
-	} else {
-		return false;
 	}
 	/* A partial transfer is redone whole by the ring (same bytes, same place). */
 	if (n < 0 || (uint64_t)n != want)
