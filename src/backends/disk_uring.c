@@ -88,11 +88,13 @@ static bool try_inline(struct disk_uring *u, struct disk *d, struct disk_req *r)
 		return false;
 	if (r->op == DISK_READ) {
 		n = preadv2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
-	} else if (!u->no_nowait_write) {
-		n = pwritev2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
-		if (n < 0 && errno == EOPNOTSUPP)
-			u->no_nowait_write = true;
+	} else if (!u->no_nowait_write && ((n = pwritev2(d->fd, r->iov, (int)r->niov,
+							 (off_t)r->offset, RWF_NOWAIT)) >= 0 ||
+					   errno != EOPNOTSUPP)) {
+		/* done, or would block */
 	} else {
+		u->no_nowait_write =
+		    true; /* this file system cannot say "would block" for writes */
 		r->result = disk_file_exec(d, r);
 		return true;
 	}
