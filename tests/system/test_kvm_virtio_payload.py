@@ -6,9 +6,12 @@ gasang through an irqfd (the device model counts every interrupt by the path it 
 signals equal completions, nothing injected by ioctl), and every queue notification went through
 an ioeventfd (not a vCPU exit)."""
 import re
+import signal
+import subprocess
 
 import pytest
 
+import conftest
 from conftest import run_gasang
 from x86_payloads import payload
 
@@ -65,6 +68,30 @@ def test_payload_virtio_blk_write_flush_read(tmp_path, transport):
     # + 5 status + 8 feature + 12 queue setup (with the vector read back) + 3 ISR + 4 MSI-X table
     # = 34 (config space is port I/O; the local APIC is in the kernel).
     assert dev_stats(r.stderr, "MMIO") == (33 if transport == "mmio" else 34), r.stderr
+
+
+@pytest.mark.parametrize("transport", ["mmio", "pci"])
+def test_payload_virtio_blk_durable_at_kill9_after_flush(tmp_path, transport):
+    """What the guest wrote and flushed is in the image even when gasang dies by SIGKILL right
+    after the flush completed (nothing left in gasang's own buffers)."""
+    img = tmp_path / "disk.img"
+    img.write_bytes(b"\0" * (64 * 1024))
+    cmd = [conftest.gasang_path(), "run", "--kernel", payload("vblk.elf"), "--append",
+           f"sector={SECTOR} hang=1", "--disk", str(img)]
+    if transport == "mmio":
+        cmd += ["--virtio-transport", "mmio"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = p.stdout.readline().decode()
+        assert line == "vblk flushed\n", line + p.stderr.read().decode() if not line else line
+        p.kill()
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == -signal.SIGKILL
+    assert img.read_bytes()[SECTOR * 512:(SECTOR + 1) * 512] == pattern()
 
 
 def test_payload_virtio_blk_fails_without_a_disk():

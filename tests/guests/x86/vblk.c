@@ -5,7 +5,8 @@
  * it in a handler: on mmio the slot's ISA IRQ 5 through the 8259 (vector 0x25; InterruptStatus
  * read and acknowledged afterwards), on pci an MSI-X message (table entry 0 -> local APIC,
  * vector 0x41) assigned to the queue. Notifications are plain writes to the notify register,
- * which gasang turns into ioeventfds. Exit 0x2a on success, 0x2b on failure. */
+ * which gasang turns into ioeventfds. Exit 0x2a on success, 0x2b on failure. With hang=1 it
+ * prints "vblk flushed" after the flush completes and spins (the kill -9 durability test). */
 #include "lib.h"
 
 #define QSZ	  8
@@ -292,6 +293,12 @@ int main(struct mb_info *mbi)
 	isr_bits += irq_status() & 1;
 	st[1] = submit(4, 0, 0);
 	isr_bits += irq_status() & 1;
+	if (cmdline_u(mbi, "hang", 0)) {
+		/* For the kill -9 test: the flush completed; wait to be killed. */
+		puts_hc(st[0] == 0 && st[1] == 0 ? "vblk flushed\n" : "vblk flush failed\n");
+		for (;;)
+			__asm__ volatile("pause");
+	}
 	st[2] = submit(0, rbuf, 1);
 	isr_bits += irq_status() & 1;
 	for (unsigned i = 0; i < 512; i++)
