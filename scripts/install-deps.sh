@@ -7,8 +7,9 @@ pkgs=(
   # build
   gcc meson ninja-build pkg-config
   libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
+  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
   # tests
-  libcmocka-dev python3 python3-pytest
+  libcmocka-dev python3 python3-pytest gzip xz-utils zstd lz4
   # fuzzing (tests/fuzz/run.sh): clang with the libFuzzer runtime
   clang libclang-rt-14-dev
   # guests: cross compilers, busybox, initramfs and disk tools

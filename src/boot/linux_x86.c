@@ -48,8 +48,7 @@ static void put16(uint8_t *p, unsigned off, uint16_t v)
 	memcpy(p + off, &v, 2);
 }
 
-/* Validates the header. Returns 0 and the setup size, or -errno with ld->err set. */
-static int check_header(struct x86_load *ld, size_t *setup_size)
+int linux_x86_check_header(struct x86_load *ld, size_t *setup_size)
 {
 	const uint8_t *k = ld->kernel;
 	uint16_t version;
@@ -79,10 +78,8 @@ static int check_header(struct x86_load *ld, size_t *setup_size)
 	return 1;
 }
 
-/* Copies the setup header and fills the fields a boot loader owns. */
-static int fill_zero_page(struct x86_load *ld, uint8_t *zp, uint64_t initrd_at)
+int linux_x86_zero_page(struct x86_load *ld, uint8_t *zp, const uint8_t *k, uint64_t initrd_at)
 {
-	const uint8_t *k = ld->kernel;
 	size_t hdr_end = 0x202 + k[0x201], cmdlen = ld->append ? strlen(ld->append) : 0;
 	struct x86_e820 e820[X86_E820_MAX];
 	unsigned n = x86_e820_map(ld->m, e820, X86_E820_MAX);
@@ -121,7 +118,7 @@ int linux_x86_load(struct x86_load *ld)
 	size_t setup_size = 0;
 	uint64_t load, init_size, initrd_at = 0;
 	uint8_t *zp;
-	int r = check_header(ld, &setup_size);
+	int r = linux_x86_check_header(ld, &setup_size);
 
 	if (r <= 0)
 		return r;
@@ -145,7 +142,7 @@ int linux_x86_load(struct x86_load *ld)
 	zp = gmem_ptr(&ld->m->mem, X86_ZERO_PAGE, BP_SIZE);
 	if (!zp)
 		return fail(ld, -EFAULT, "no room for the zero page", 0, 0);
-	r = fill_zero_page(ld, zp, initrd_at);
+	r = linux_x86_zero_page(ld, zp, k, initrd_at);
 	if (r)
 		return r;
 	gmem_write(&ld->m->mem, load, k + setup_size, ld->kernel_len - setup_size);

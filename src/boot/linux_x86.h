@@ -24,6 +24,8 @@
 #define BP_KERNEL_ALIGN	   0x230
 #define BP_XLOADFLAGS	   0x236
 #define BP_CMDLINE_SIZE	   0x238
+#define BP_PAYLOAD_OFFSET  0x248
+#define BP_PAYLOAD_LENGTH  0x24c
 #define BP_PREF_ADDRESS	   0x258
 #define BP_INIT_SIZE	   0x260
 #define BP_HDR_END	   0x268 /* end of the 2.15 setup header */
@@ -32,8 +34,25 @@
 
 #define BP_HDR_MAGIC  0x53726448u /* "HdrS" */
 #define LOADED_HIGH   0x01
+#define KASLR_FLAG    0x02
 #define KEEP_SEGMENTS 0x40
 #define CAN_USE_HEAP  0x80
 #define XLF_KERNEL_64 0x01
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct x86_load;
+
+/* Validates ld->kernel's bzImage header. Returns 1 and the setup size (the real-mode part in
+ * front of the protected-mode kernel), 0 when the image is no bzImage, or -errno with ld->err
+ * set. */
+int linux_x86_check_header(struct x86_load *ld, size_t *setup_size);
+
+/* Fills the zero page zp (BP_SIZE bytes) for ld: a copy of the setup header of the image hdr
+ * (its first BP_HDR_END bytes, laid out as in a bzImage), the fields a boot loader owns, the
+ * e820 map, the command line (written to X86_CMDLINE_ADDR) and the initrd at initrd_at when
+ * ld has one. Returns 0 or -errno with ld->err set. */
+int linux_x86_zero_page(struct x86_load *ld, uint8_t *zp, const uint8_t *hdr, uint64_t initrd_at);
 
 #endif

@@ -151,6 +151,8 @@ int pvh_load(struct x86_load *ld)
 		if (p.type == PT_NOTE)
 			found = find_entry(ld, &p, &entry);
 	}
+	if (!found && ld->proto == X86_BOOT_AUTO && is64)
+		return 0; /* a plain 64-bit vmlinux: the 64-bit entry (vmlinux64.c) */
 	if (!found)
 		return fail(ld, -ENOEXEC,
 			    "ELF kernel without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");

@@ -43,9 +43,25 @@ struct x86_e820 {
 /* The e820 map of m's RAM: low RAM, the reserved BIOS hole, high RAM. Returns the count. */
 unsigned x86_e820_map(const struct machine *m, struct x86_e820 *e, unsigned max);
 
+/* How the kernel is booted (--boot-protocol). AUTO tries, in order: Multiboot, PVH (an ELF with
+ * the PVH note), the 64-bit vmlinux entry (an x86-64 ELF, or a bzImage whose payload gasang
+ * decompresses on the host), and the bzImage's own 64-bit entry (it decompresses itself). */
+enum x86_boot_proto {
+	X86_BOOT_AUTO,
+	X86_BOOT_MULTIBOOT,
+	X86_BOOT_PVH,
+	X86_BOOT_BZIMAGE,
+	X86_BOOT_VMLINUX64,
+};
+
+/* "auto", "multiboot", "pvh", "bzimage", "vmlinux64" (NULL = auto). Returns the protocol or
+ * -EINVAL. */
+int x86_boot_proto_parse(const char *name);
+
 /* What a loader gets and gives back. */
 struct x86_load {
 	struct machine *m;
+	enum x86_boot_proto proto;
 	const char *kernel_path;
 	const uint8_t *kernel;
 	size_t kernel_len;
@@ -66,6 +82,7 @@ int x86_place_initrd(const struct machine *m, uint64_t len, uint64_t min_start, 
 int multiboot_load(struct x86_load *ld);
 int pvh_load(struct x86_load *ld);
 int linux_x86_load(struct x86_load *ld);
+int vmlinux64_load(struct x86_load *ld);
 
 /* Tries every loader; fills ld->err on failure. Returns 0 or -errno. */
 int x86_load_kernel(struct x86_load *ld);

@@ -1,6 +1,7 @@
 /* Picks the loader for an x86 kernel image, and the e820 map every loader reports. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/util.h"
 #include "boot/x86_boot.h"
@@ -41,13 +42,52 @@ int x86_place_initrd(const struct machine *m, uint64_t len, uint64_t min_start, 
 	return 0;
 }
 
+int x86_boot_proto_parse(const char *name)
+{
+	static const char *const names[] = {
+	    [X86_BOOT_AUTO] = "auto",
+	    [X86_BOOT_MULTIBOOT] = "multiboot",
+	    [X86_BOOT_PVH] = "pvh",
+	    [X86_BOOT_BZIMAGE] = "bzimage",
+	    [X86_BOOT_VMLINUX64] = "vmlinux64",
+	};
+
+	if (!name)
+		return X86_BOOT_AUTO;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
 int x86_load_kernel(struct x86_load *ld)
 {
-	int (*const loaders[])(struct x86_load *) = {multiboot_load, pvh_load, linux_x86_load};
+	typedef int (*loader_fn)(struct x86_load *);
+	static const loader_fn auto_order[] = {multiboot_load, pvh_load, vmlinux64_load,
+					       linux_x86_load};
+	static const struct {
+		loader_fn fn;
+		const char *what;
+	} only[] = {
+	    [X86_BOOT_MULTIBOOT] = {multiboot_load, "a Multiboot kernel"},
+	    [X86_BOOT_PVH] = {pvh_load, "an ELF kernel (PVH)"},
+	    [X86_BOOT_BZIMAGE] = {linux_x86_load, "a bzImage"},
+	    [X86_BOOT_VMLINUX64] = {vmlinux64_load, "a bzImage or x86-64 ELF vmlinux"},
+	};
+	int r;
 
-	for (size_t i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++) {
-		int r = loaders[i](ld);
-
+	if (ld->proto != X86_BOOT_AUTO) {
+		if ((unsigned)ld->proto >= ARRAY_SIZE(only) || !only[ld->proto].fn) {
+			snprintf(ld->err, sizeof(ld->err), "unknown boot protocol %d", ld->proto);
+			return -EINVAL;
+		}
+		r = only[ld->proto].fn(ld);
+		if (r == 0)
+			snprintf(ld->err, sizeof(ld->err), "not %s", only[ld->proto].what);
+		return r < 0 ? r : r ? 0 : -ENOEXEC;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(auto_order); i++) {
+		r = auto_order[i](ld);
 		if (r < 0)
 			return r;
 		if (r > 0)

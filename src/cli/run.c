@@ -25,8 +25,12 @@ static void run_usage(FILE *f)
 		"  --arch x86_64|riscv64     guest architecture (default x86_64)\n"
 		"  --accel kvm|emu|emu-interp  execution engine (default: kvm for x86_64, emu for\n"
 		"                            riscv64)\n"
-		"  --kernel FILE             bzImage, PVH ELF vmlinux or Multiboot kernel (x86_64);\n"
+		"  --kernel FILE             bzImage, ELF vmlinux or Multiboot kernel (x86_64);\n"
 		"                            Linux Image (riscv64)\n"
+		"  --boot-protocol auto|bzimage|vmlinux64|pvh|multiboot  x86: how the kernel is\n"
+		"                            entered (default auto: a bzImage is decompressed on the\n"
+		"                            host and its vmlinux entered at its 64-bit entry;\n"
+		"                            bzimage: the kernel decompresses itself)\n"
 		"  --elf FILE                riscv64: bare ELF started in M-mode, HTIF at 'tohost'\n"
 		"  --initrd FILE             initial ramdisk (Multiboot: the single module)\n"
 		"  --append STRING           kernel command line\n"
@@ -62,6 +66,7 @@ enum {
 	OPT_VSOCK,
 	OPT_STATS,
 	OPT_VIRTIO_TRANSPORT,
+	OPT_BOOT_PROTOCOL,
 };
 
 static const struct option run_opts[] = {
@@ -80,6 +85,7 @@ static const struct option run_opts[] = {
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
+	{"boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -225,6 +231,16 @@ int run_parse_args(int argc, char **argv, struct vm_config *cfg)
 				return -1;
 			}
 			cfg->virtio_transport = optarg;
+			break;
+		case OPT_BOOT_PROTOCOL:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "bzimage") &&
+			    strcmp(optarg, "vmlinux64") && strcmp(optarg, "pvh") &&
+			    strcmp(optarg, "multiboot")) {
+				log_error("--boot-protocol: expected auto, bzimage, vmlinux64, pvh "
+					  "or multiboot");
+				return -1;
+			}
+			cfg->boot_protocol = optarg;
 			break;
 		case OPT_RNG:
 			cfg->rng = true;

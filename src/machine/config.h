@@ -43,6 +43,7 @@ struct vm_config {
 	bool vsock_enabled;
 	struct vsock_config vsock;
 	const char *virtio_transport; /* x86: "pci" (default, NULL) or "mmio" */
+	const char *boot_protocol;    /* x86: auto (NULL), multiboot, pvh, bzimage, vmlinux64 */
 };
 
 #endif

@@ -4,10 +4,11 @@ This host's /dev/kvm (kvm-pvm) cannot boot x86 Linux, so the lab boots Debian's 
 in QEMU TCG with an emulated AMD CPU that has SVM; inside, kvm-amd gives a real /dev/kvm with
 nested paging. All checks share ONE outer boot (about a minute on 2 cores): gasang runs the
 KVM payload guests (tests/guests/x86) on real KVM semantics, QEMU boots the cloud guest (the
-reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem,
-once ending through the guest's own `poweroff`, and once with a virtio-blk disk, virtio-rng
-and virtio-net (user mode) over virtio-pci (the stock kernel's own virtio modules, MSI-X
-interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
+reference: it validates the lab itself), then gasang boots it twice with different --cpus/--mem
+(the default boot, the bzImage's payload decompressed on the host, and --boot-protocol
+bzimage, the kernel decompressing itself), once ending through the guest's own `poweroff`, and
+once with a virtio-blk disk, virtio-rng and virtio-net (user mode) over virtio-pci (the stock
+kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
 """
 import base64
 import gzip
@@ -53,6 +54,8 @@ PAYLOADS = {
                                              r"^IO\s+5\s"]),
     "aout": ("aout.bin", "", 11, [r"a.out kludge kernel ok"]),
     "pvh": ("pvh.elf", "--append 'hello pvh'", 15, [r"pvh ok memmap=4 cmdline=hello pvh"]),
+    "vm64": ("vm64.elf", "--append 'hello vm64'", 19,
+             [r"vm64 ok e820=4 ramend=10000000 initrd=none cmd=hello vm64"]),
     "triple": ("triple.elf", "", 1, [r"triple fault", r"registers"]),
     "emufail": ("emufail.elf", "", 1, [r"emulat", r"registers"]),
 }
@@ -66,11 +69,12 @@ REPORT='{REPORT}'
 section qemu inner qemu-system-x86_64 -M microvm,rtc=on -accel kvm -cpu host -m 512M -smp 2 \\
 	-nodefaults -no-user-config -display none -serial stdio -no-reboot \\
 	-kernel $GUEST_KERNEL -initrd $GUEST_INITRD -append "$APPEND -- $REPORT"
-section gasang inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
-	--append "$APPEND -- $REPORT" --cpus 2 --mem 512M --stats
-section gasang-poweroff inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
+section gasang inner env GASANG_DEBUG=1 /lab/gasang run --kernel $GUEST_KERNEL \\
+	--initrd $GUEST_INITRD --append "$APPEND -- $REPORT" --cpus 2 --mem 512M --stats
+section gasang-poweroff inner env GASANG_DEBUG=1 /lab/gasang run --kernel $GUEST_KERNEL \\
+	--initrd $GUEST_INITRD \\
 	--append "$APPEND -- $REPORT; echo before-poweroff; poweroff -f; sleep 30; echo after" \\
-	--cpus 1 --mem 384M
+	--cpus 1 --mem 384M --boot-protocol bzimage
 ip link set lo up
 mkdir -p /tmp/www && echo {{TCP_UP}} >/tmp/www/t && httpd -p 127.0.0.1:8000 -h /tmp/www
 /lab/vsock_host /tmp/v.sock 5000 1234 {{VSOCK_DOWN}} 300 8081 >/tmp/vsock-host.log 2>&1 &
@@ -192,6 +196,16 @@ def test_lab_gasang_boots_cloud_kernel_to_init(lab_run):
     s = lab_run.section("gasang")
     assert s.time_to_init is not None, f"gasang: the guest never reached /init:\n{s.output}"
     assert s.cmd_rc == 0, s.output
+
+
+def test_lab_gasang_default_decompresses_on_the_host(lab_run):
+    # The default boot of the stock bzImage: its LZ4 payload decompressed by gasang, the
+    # vmlinux entered at its 64-bit entry; --boot-protocol bzimage (the poweroff run) keeps the
+    # kernel's own decompressor and still boots (test_lab_gasang_guest_poweroff_exits_zero).
+    out = lab_run.section("gasang").output
+    assert re.search(r"bzImage: lz4 payload of \d+ KiB decompressed on the host", out), out
+    assert re.search(r"vmlinux: \d+ KiB of segments loaded at 0x1000000 .* entry 0x1000000", out)
+    assert "decompressed on the host" not in lab_run.section("gasang-poweroff").output
 
 
 def test_lab_gasang_uname_is_the_cloud_kernel(lab_run):

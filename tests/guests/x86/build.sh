@@ -32,6 +32,10 @@ objcopy -O elf32-i386 "$out/long64.elf64" "$out/long64.elf"
 # PVH ELF (keeps its Xen note).
 gcc "${CFLAGS[@]}" -c "$src/pvh.S" -o "$out/pvh.o"
 ld -m elf_i386 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T "$src/pvh.ld" --build-id=none "$out/pvh.o" -o "$out/pvh.elf"
+# 64-bit boot protocol: an x86-64 ELF "vmlinux" (no Multiboot header, no PVH note).
+gcc -m64 -ffreestanding -nostdlib -c "$src/vm64.S" -o "$out/vm64.o"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack --no-warn-rwx-segments -T "$src/vm64.ld" \
+  --build-id=none "$out/vm64.o" -o "$out/vm64.elf"
 # a.out-kludge Multiboot kernel: a flat binary.
 gcc "${CFLAGS[@]}" -c "$src/aout.S" -o "$out/aout.o"
 ld -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -Ttext=0x200000 -e start --oformat=binary "$out/aout.o" -o "$out/aout.bin"
