@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 	time_t end;
 
 	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: vsock_host UDS HOSTPORT GUESTPORT TOKEN TIMEOUT_S [TCPPORT]\n");
+		fprintf(stderr,
+			"usage: vsock_host UDS HOSTPORT GUESTPORT TOKEN TIMEOUT_S [TCPPORT]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -8,7 +8,9 @@ reference: it validates the lab itself), then gasang boots it twice with differe
 (the default boot, the bzImage's payload decompressed on the host, and --boot-protocol
 bzimage, the kernel decompressing itself), once ending through the guest's own `poweroff`, and
 once with a virtio-blk disk, virtio-rng and virtio-net (user mode) over virtio-pci (the stock
-kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
+kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs; in
+the same boot a read-only second disk refuses writes, vsock echoes both ways (stock vsock
+modules, Firecracker-style Unix sockets in the outer VM) and TCP goes both ways through slirp.
 """
 import base64
 import gzip
