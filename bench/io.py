@@ -167,7 +167,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5,
                     help="rounds; each measures every metric on both VMMs back to back")
     ap.add_argument("--accel", default="emu", choices=("emu", "emu-interp"))
-    ap.add_argument("--seq-mib", type=int, default=64)
+    ap.add_argument("--seq-mib", type=int, default=128)
     ap.add_argument("--rand-ops", type=int, default=4000)
     ap.add_argument("--tcp-mib", type=int, default=32)
     ap.add_argument("--disk-mib", type=int, default=256)
