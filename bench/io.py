@@ -171,6 +171,10 @@ def main():
     ap.add_argument("--rand-ops", type=int, default=4000)
     ap.add_argument("--tcp-mib", type=int, default=32)
     ap.add_argument("--disk-mib", type=int, default=256)
+    ap.add_argument("--image-dir", default=None,
+                    help="where the disk images live (default: /dev/shm when it has room, so "
+                         "the host's physical disk and its other users stay out of the "
+                         "comparison; else the temporary directory)")
     ap.add_argument("--gasang", default=os.environ.get("GASANG", ROOT / "build/src/gasang"))
     args = ap.parse_args()
     if args.seq_mib > args.disk_mib:
@@ -178,14 +182,20 @@ def main():
     kernel = script("guests/riscv64/build-kernel.sh")
     base = script("guests/riscv64/build-initramfs.sh")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="gasang-bench-io-"))
+    if args.image_dir is None:
+        shm = pathlib.Path("/dev/shm")
+        room = shutil.disk_usage(shm).free if shm.is_dir() and os.access(shm, os.W_OK) else 0
+        args.image_dir = shm if room > 4 * args.disk_mib * MIB else None
+    imgs = pathlib.Path(tempfile.mkdtemp(prefix="gasang-bench-io-", dir=args.image_dir))
     try:
-        run_all(args, kernel, base, tmp)
+        run_all(args, kernel, base, tmp, imgs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(imgs, ignore_errors=True)
 
 
-def start_vm(name, args, kernel, initrd, append, tmp):
-    img = tmp / f"{name}.img"
+def start_vm(name, args, kernel, initrd, append, imgs):
+    img = imgs / f"{name}.img"
     with open(img, "wb") as f:
         f.truncate(args.disk_mib * MIB)
     port = free_port()
@@ -219,7 +229,7 @@ def stop_vm(vm):
         sys.exit(f"bench/io: {vm.name}: the guest's writes are not in the image: {head[:16].hex()}\n" + "".join(l for l in vm.lines[-20:] if l))
 
 
-def run_all(args, kernel, base, tmp):
+def run_all(args, kernel, base, tmp, imgs):
     subprocess.run(["riscv64-linux-gnu-gcc", "-static", "-O2", "-o", tmp / "iobench",
                     ROOT / "bench/iobench.c"], check=True)
     initrd = tmp / "initrd.cpio"
@@ -231,7 +241,7 @@ def run_all(args, kernel, base, tmp):
     append = f'console=ttyS0 quiet gasang.run="{run}"'
     # Both VMs run for the whole benchmark; each metric is measured on one, then right away
     # on the other (the order alternating by round), so a pair sees the same host load.
-    vms = {n: start_vm(n, args, kernel, initrd, append, tmp) for n in ("gasang", "qemu")}
+    vms = {n: start_vm(n, args, kernel, initrd, append, imgs) for n in ("gasang", "qemu")}
     for vm in vms.values():
         vm.wait_for("iobench: tcp listening")
     vals = {n: {m: [] for m in METRICS} for n in vms}
@@ -248,7 +258,8 @@ def run_all(args, kernel, base, tmp):
     print(f"bench/io: {args.runs} rounds, both VMMs up together, each metric measured on one "
           f"then the other (order alternating); gasang --accel {args.accel} vs QEMU TCG; "
           f"seq {args.seq_mib} MiB, rand {args.rand_ops} ops, tcp {args.tcp_mib} MiB; host: "
-          f"{os.cpu_count()} CPUs, load {min(loads):.1f}-{max(loads):.1f} during the runs")
+          f"{os.cpu_count()} CPUs, load {min(loads):.1f}-{max(loads):.1f} during the runs; "
+          f"images in {imgs.parent}")
     print("higher is better; ratio = median gasang / median QEMU, target >= 1.0; "
           "pair ratios: min-max of the per-round ratios")
     for n, vm in vms.items():

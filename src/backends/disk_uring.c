@@ -5,11 +5,11 @@
  * Page-cache fast path: a request the kernel can finish without blocking is done right away on
  * the submitting thread (the vCPU's, or the loop's for ioeventfds), saving the trip through an
  * io_uring worker, the eventfd and the loop thread (three thread switches per request, which
- * is most of a 4 KiB request's latency on a busy 2-core host). Reads use preadv2(RWF_NOWAIT),
- * which fails with EAGAIN instead of waiting for the disk; writes use pwritev2(RWF_NOWAIT)
- * where the file system supports it, else a plain pwritev (a buffered write that only copies
- * into the page cache). Only requests up to INLINE_MAX: larger ones and flushes always go to
- * the ring. */
+ * is most of a 4 KiB request's latency on a busy 2-core host). Reads and writes use
+ * preadv2/pwritev2(RWF_NOWAIT), which fail with EAGAIN instead of waiting for the disk; on file
+ * systems that do not support it (EOPNOTSUPP: ext4 for buffered writes, tmpfs for both) a plain
+ * preadv/pwritev (for writes, a copy into the page cache). Only reads up to INLINE_READ_MAX and
+ * writes up to INLINE_WRITE_MAX: larger ones and flushes go to the ring. */
 #include "backends/disk.h"
 
 #include <errno.h>
@@ -24,7 +24,10 @@
 #include "machine/loop.h"
 
 #define URING_DEPTH 256
-#define INLINE_MAX  (128u << 10)
+/* Largest requests done inline: a read that the page cache serves never blocks, a large
+ * buffered write may (page allocation, dirty throttling) and goes to a worker instead. */
+#define INLINE_READ_MAX	 (2048u << 10)
+#define INLINE_WRITE_MAX (128u << 10)
 
 struct disk_uring {
 	struct io_uring ring;
@@ -32,7 +35,7 @@ struct disk_uring {
 	struct event_loop *loop;
 	struct disk *d;
 	unsigned inflight;
-	bool no_nowait_write; /* the file system refused RWF_NOWAIT for writes */
+	bool no_nowait_read, no_nowait_write; /* the file system refused RWF_NOWAIT */
 	uint64_t inline_done, queued;
 };
 
@@ -76,25 +79,26 @@ static void on_ring_event(void *opaque, uint32_t events)
 static bool try_inline(struct disk_uring *u, struct disk *d, struct disk_req *r)
 {
 	uint64_t want = 0;
-	ssize_t n;
+	ssize_t n = -1;
+	bool *no_nowait;
 
 	if (r->niov > IOV_MAX)
 		return false;
 	for (unsigned i = 0; i < r->niov; i++)
 		want += r->iov[i].iov_len;
-	/* Large requests go to the ring: their copy then runs on another core while the vCPU
-	 * goes on, and the round trip is small next to it. */
-	if (want > INLINE_MAX)
+	/* Large writes go to the ring: their copy then runs on another core, and the round
+	 * trip is small next to it. */
+	if (want > (r->op == DISK_READ ? INLINE_READ_MAX : INLINE_WRITE_MAX))
 		return false;
-	if (r->op == DISK_READ) {
-		n = preadv2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
-	} else if (!u->no_nowait_write && ((n = pwritev2(d->fd, r->iov, (int)r->niov,
-							 (off_t)r->offset, RWF_NOWAIT)) >= 0 ||
-					   errno != EOPNOTSUPP)) {
-		/* done, or would block */
-	} else {
-		u->no_nowait_write =
-		    true; /* this file system cannot say "would block" for writes */
+	no_nowait = r->op == DISK_READ ? &u->no_nowait_read : &u->no_nowait_write;
+	if (!*no_nowait)
+		n = r->op == DISK_READ
+			? preadv2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT)
+			: pwritev2(d->fd, r->iov, (int)r->niov, (off_t)r->offset, RWF_NOWAIT);
+	if (*no_nowait || (n < 0 && errno == EOPNOTSUPP)) {
+		/* This file system cannot say "would block" (ext4 for buffered writes, tmpfs for
+		 * both): small requests are done here, synchronously. */
+		*no_nowait = true;
 		r->result = disk_file_exec(d, r);
 		return true;
 	}
