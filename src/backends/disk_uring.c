@@ -49,7 +49,7 @@ static void reap(struct disk_uring *u)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&u->ring, cqe);
-		u->inflight--;
+		__atomic_sub_fetch(&u->inflight, 1, __ATOMIC_RELAXED);
 		if (!r)
 			continue;
 		/* A short read or write is finished synchronously (rare: end of file, signals). */
@@ -151,11 +151,11 @@ static int uring_submit(struct disk *d, struct disk_req *r)
 		/* The SQE stays queued and goes with the next submit; complete this one here. */
 		io_uring_sqe_set_data(sqe, NULL);
 		io_uring_prep_nop(sqe);
-		u->inflight++;
+		__atomic_add_fetch(&u->inflight, 1, __ATOMIC_RELAXED);
 		r->result = disk_file_exec(d, r);
 		return 0;
 	}
-	u->inflight++;
+	__atomic_add_fetch(&u->inflight, 1, __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -168,7 +168,7 @@ static void uring_close(struct disk *d)
 	log_debug("disk: %llu requests done on the page-cache fast path, %llu through io_uring",
 		  (unsigned long long)u->inline_done, (unsigned long long)u->queued);
 	/* Let queued requests finish: their buffers live in guest RAM, still mapped. */
-	while (u->inflight) {
+	while (__atomic_load_n(&u->inflight, __ATOMIC_RELAXED)) {
 		struct io_uring_cqe *cqe;
 		if (io_uring_wait_cqe(&u->ring, &cqe))
 			break;
