@@ -6,7 +6,8 @@
 #     the serial console, on the outer VM's monotonic clock) and to the VMM's exit after poweroff
 #   - exits to userspace until /init: KVM's own io_exits + mmio_exits counters (debugfs in the
 #     outer VM), plus all VM exits ("exits") for scale, and gasang's --stats total
-# and the ratios gasang/QEMU. Appends the results to BENCHMARKS.md (with --record).
+# and the ratios gasang/QEMU; the order alternates (qemu gasang gasang qemu ...). Appends the
+# results to BENCHMARKS.md (with --record).
 #
 #   bench/kvm-lab.sh [--runs N] [--record]       (GASANG=path/to/gasang, default build/src/gasang)
 # Target (issue 2): gasang <= 0.5x QEMU's time to /init.
@@ -42,8 +43,11 @@ vmms = {
               "--append \"$APPEND\" --cpus 2 --mem 512M --stats",
 }
 script = f"APPEND='{append}'\n"
+# Later inner VMs in the same outer VM run slower (memory their predecessors used costs more to
+# reuse under TCG, tests/lab/README.md): the order alternates, qemu gasang gasang qemu ..., so
+# neither VMM always gets the later slot.
 for i in range(runs):
-    for name, cmd in vmms.items():
+    for name, cmd in (list(vmms.items()) if i % 2 == 0 else list(vmms.items())[::-1]):
         script += f"section {name}-{i} inner {cmd}\n"
 load0 = open("/proc/loadavg").read().split()[0]
 r = lab.run(script, [os.environ["GASANG"]], timeout=120 + runs * 2 * 300)
@@ -84,7 +88,7 @@ def fmt(v, unit=""):
 img = lab.build()
 lines = [f"KVM lab: outer {img['OUTER_VERSION']} in QEMU TCG (-cpu max, kvm-amd npt=1); inner "
          f"{img['INNER_VERSION']}, 2 vCPUs, 512 MiB,",
-         f"append \"{append}\"; {runs} runs each, medians:",
+         f"append \"{append}\"; {runs} runs each (order qemu gasang gasang qemu ...), medians:",
          f"{'vmm':8} {'ok':>4} {'to /init':>10} {'pre-kern':>9} {'kernel':>8} {'to exit':>9} "
          f"{'user exits':>11} "
          f"{'all exits':>10} {'--stats':>8}  to /init per run"]
