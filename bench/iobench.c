@@ -1,9 +1,13 @@
 /* iobench: in-guest virtio I/O benchmark for bench/io.py (static riscv64 binary).
  *   iobench disk DEV SEQ_MIB RAND_OPS   O_DIRECT sequential (1 MiB blocks) and 4 KiB random
  *                                       write and read on DEV; prints MB/s and IOPS
- *   iobench tcp PORT                    TCP server for the host: per connection a command byte,
+ *   iobench tcp PORT [DEV]              TCP server for the host: per connection a command byte,
  *                                       'R' (receive until EOF, reply "OK <bytes>\n"),
  *                                       'S' + 4-byte big-endian MiB count (send that much),
+ *                                       'D' + op byte + 4-byte big-endian count: one disk phase
+ *                                       on DEV (op w/r: sequential write/read of count MiB,
+ *                                       W/R: count random 4 KiB writes/reads), reply
+ *                                       "<value> <guest seconds>\n" (MB/s or IOPS),
  *                                       'Q' (quit)
  */
 #define _GNU_SOURCE
@@ -49,6 +53,8 @@ static int full_io(int fd, int wr, char *buf, size_t len, off_t off)
 	return 0;
 }
 
+static double last_value, last_secs;
+
 static int seq(int fd, int wr, char *buf, long mib)
 {
 	double t = now();
@@ -58,8 +64,10 @@ static int seq(int fd, int wr, char *buf, long mib)
 	if (wr && fdatasync(fd))
 		perror("fdatasync");
 	t = now() - t;
+	last_secs = t;
+	last_value = mib * (double)MIB / 1e6 / t;
 	fflush(stdout);
-	printf("iobench: seq-%s %.2f MB/s\n", wr ? "write" : "read", mib * (double)MIB / 1e6 / t);
+	printf("iobench: seq-%s %.2f MB/s\n", wr ? "write" : "read", last_value);
 	return 0;
 }
 
@@ -73,7 +81,9 @@ static int rnd(int fd, int wr, char *buf, long ops, long blocks)
 	if (wr && fdatasync(fd))
 		perror("fdatasync");
 	t = now() - t;
-	printf("iobench: rand-%s %.0f IOPS\n", wr ? "write" : "read", ops / t);
+	last_secs = t;
+	last_value = ops / t;
+	printf("iobench: rand-%s %.0f IOPS\n", wr ? "write" : "read", last_value);
 	return 0;
 }
 
@@ -117,7 +127,37 @@ static int read_full(int fd, void *p, size_t len)
 	return 0;
 }
 
-static int tcp(int port)
+/* One disk phase for the 'D' command; returns 0 or -1. */
+static int disk_phase(const char *dev, char op, long count)
+{
+	static char *buf, *rbuf;
+	int fd = open(dev, O_RDWR | O_DIRECT), r = -1;
+	off_t size;
+
+	if (fd < 0) {
+		perror(dev);
+		return -1;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (!buf) {
+		if (posix_memalign((void **)&buf, BLK, MIB))
+			return -1;
+		for (int i = 0; i < MIB; i++)
+			buf[i] = (char)(i * 131 + 7);
+	}
+	/* Reads land in rbuf: writes always write the pattern. */
+	if (!rbuf && posix_memalign((void **)&rbuf, BLK, MIB))
+		return -1;
+	if ((op == 'w' || op == 'r') && size >= (off_t)count * MIB)
+		r = seq(fd, op == 'w', op == 'w' ? buf : rbuf, count);
+	else if (op == 'W' || op == 'R')
+		r = rnd(fd, op == 'W', op == 'W' ? buf : rbuf, count, size / BLK);
+	close(fd);
+	fflush(stdout);
+	return r;
+}
+
+static int tcp(int port, const char *dev)
 {
 	static char buf[256 * 1024];
 	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -144,6 +184,15 @@ static int tcp(int port)
 			while ((n = read(c, buf, sizeof(buf))) > 0)
 				total += n;
 			dprintf(c, "OK %lld\n", total);
+		} else if (cmd == 'D' && dev) {
+			char op;
+			uint32_t n;
+			if (read_full(c, &op, 1) || read_full(c, &n, 4))
+				return 1;
+			if (disk_phase(dev, op, (long)ntohl(n)))
+				dprintf(c, "ERR\n");
+			else
+				dprintf(c, "%.3f %.6f\n", last_value, last_secs);
 		} else if (cmd == 'S') {
 			uint32_t mib;
 			if (read_full(c, &mib, 4))
@@ -166,8 +215,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "disk"))
 		return disk(argv[2], atol(argv[3]), atol(argv[4]));
-	if (argc == 3 && !strcmp(argv[1], "tcp"))
-		return tcp(atoi(argv[2]));
-	fprintf(stderr, "usage: iobench disk DEV SEQ_MIB RAND_OPS | iobench tcp PORT\n");
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "tcp"))
+		return tcp(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
+	fprintf(stderr, "usage: iobench disk DEV SEQ_MIB RAND_OPS | iobench tcp PORT [DEV]\n");
 	return 2;
 }

@@ -3,6 +3,7 @@
 #ifndef GASANG_BACKENDS_NET_H
 #define GASANG_BACKENDS_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -15,8 +16,13 @@ struct net_backend {
 	int (*send)(struct net_backend *nb, const struct iovec *iov, unsigned niov);
 	/* Takes the next frame from the network into buf: its length, 0 when none is waiting,
 	 * or -errno. A frame longer than len is dropped. */
+	/* Optional: the device sent a batch of frames (after a whole TX queue run). */
+	void (*flush)(struct net_backend *nb);
 	ssize_t (*recv)(struct net_backend *nb, void *buf, size_t len);
 	void (*close)(struct net_backend *nb);
+	/* The back end takes IPv4/IPv6 TCP packets of up to 64 KiB (not only MTU-sized frames),
+	 * with complete checksums: the device need not segment the guest's TSO frames. */
+	bool large_frames;
 	/* Installed by the device: called (from the back end's thread, with none of the back
 	 * end's locks held) when frames are waiting. */
 	void (*rx_ready)(void *opaque);

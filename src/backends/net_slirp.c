@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <slirp/libslirp.h>
@@ -40,6 +41,7 @@ struct net_slirp {
 	pthread_mutex_t lock; /* guards slirp and timers */
 	pthread_t thread;
 	bool started, stop;
+	bool tx_pending; /* frames went in since the last wake */
 	int wakefd;
 	struct pollfd *pfd;
 	unsigned npfd, cap;
@@ -256,8 +258,16 @@ static int slirp_send(struct net_backend *nb, const struct iovec *iov, unsigned 
 {
 	struct net_slirp *s = (struct net_slirp *)nb;
 	uint8_t buf[65536 + 64];
+	const uint8_t *frame = buf;
 	size_t len = 0;
 
+	if (niov == 1) { /* the device already gathered the frame: no second copy */
+		frame = iov[0].iov_base;
+		len = iov[0].iov_len;
+		niov = 0;
+		if (len > INT_MAX)
+			return -EMSGSIZE;
+	}
 	for (unsigned i = 0; i < niov; i++) {
 		if (iov[i].iov_len > sizeof(buf) - len)
 			return -EMSGSIZE;
@@ -265,10 +275,19 @@ static int slirp_send(struct net_backend *nb, const struct iovec *iov, unsigned 
 		len += iov[i].iov_len;
 	}
 	pthread_mutex_lock(&s->lock);
-	slirp_input(s->slirp, buf, (int)len);
+	slirp_input(s->slirp, frame, (int)len);
 	pthread_mutex_unlock(&s->lock);
-	wake(s); /* new connections change the poll set */
+	/* New connections change the poll set: the thread must look again, once per batch. */
+	__atomic_store_n(&s->tx_pending, true, __ATOMIC_RELAXED);
 	return 0;
+}
+
+static void slirp_flush(struct net_backend *nb)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+
+	if (__atomic_exchange_n(&s->tx_pending, false, __ATOMIC_RELAXED))
+		wake(s);
 }
 
 static ssize_t slirp_recv(struct net_backend *nb, void *buf, size_t len)
@@ -381,8 +400,12 @@ int net_slirp_open(const char *opts, struct net_backend **out)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
-	s->nb = (struct net_backend){
-	    .name = "user", .send = slirp_send, .recv = slirp_recv, .close = slirp_close};
+	s->nb = (struct net_backend){.name = "user",
+				     .send = slirp_send,
+				     .flush = slirp_flush,
+				     .recv = slirp_recv,
+				     .close = slirp_close,
+				     .large_frames = true};
 	s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->wakefd < 0) {
 		free(s);

@@ -16,10 +16,11 @@ common="src/machine/memory.c src/base/log.c src/base/util.c src/devices/virtio/q
 virtio="src/devices/virtio/virtio.c src/devices/virtio/mmio.c src/devices/virtio/blk.c
 	src/devices/virtio/rng.c src/backends/disk_file.c src/backends/disk_uring.c
 	src/machine/bus.c src/machine/loop.c src/machine/stats.c"
-for t in virtq virtio_mmio; do
+for t in virtq virtio_mmio net_offload; do
 	case $t in
 	virtq) srcs=$common libs= ;;
 	virtio_mmio) srcs="$common $virtio" libs="-luring -lpthread" ;;
+	net_offload) srcs=src/devices/virtio/net_offload.c libs= ;;
 	esac
 	echo "fuzz: building fuzz_$t"
 	# shellcheck disable=SC2086

@@ -1,6 +1,6 @@
 /* Guest program for the vsock system test, built static for the guest.
- *   vsock_echo PORT            listen on AF_VSOCK PORT, print VSOCK-LISTENING, echo every
- *                              connection's bytes back
+ *   vsock_echo PORT [N]        listen on AF_VSOCK PORT, print VSOCK-LISTENING, echo every
+ *                              connection's bytes back (exit after N connections when given)
  *   vsock_echo send PORT MSG   connect to the host (CID 2) on PORT, send MSG, print
  *                              VSOCK-REPLY:<what came back> */
 #include <stdio.h>
@@ -36,8 +36,9 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY};
 	char buf[4096];
-	int l;
+	int l, left;
 
+	left = argc == 3 ? atoi(argv[2]) : -1;
 	if (argc == 4 && !strcmp(argv[1], "send"))
 		return send_to_host((unsigned)atoi(argv[2]), argv[3]);
 	l = socket(AF_VSOCK, SOCK_STREAM, 0);
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 	}
 	printf("VSOCK-LISTENING\n");
 	fflush(stdout);
-	for (;;) {
+	while (left) {
 		int c = accept(l, NULL, NULL);
 		ssize_t n;
 		if (c < 0)
@@ -57,5 +58,10 @@ int main(int argc, char **argv)
 			if (write(c, buf, (size_t)n) != n)
 				break;
 		close(c);
+		printf("VSOCK-ECHOED\n");
+		fflush(stdout);
+		if (left > 0)
+			left--;
 	}
+	return 0;
 }

@@ -125,7 +125,8 @@ outer_dir=$(fetch "$outer_pkg" './boot/vmlinuz-*' "$mods/virt/lib/irqbypass.ko*"
 inner_dir=$(fetch "$inner_pkg" './boot/vmlinuz-*' "$mods/drivers/virtio/*" \
 	"$mods/drivers/block/virtio_blk.ko*" "$mods/drivers/char/virtio_console.ko*" \
 	"$mods/drivers/char/hw_random/virtio-rng.ko*" "$mods/drivers/net/virtio_net.ko*" \
-	"$mods/drivers/net/net_failover.ko*" "$mods/net/core/failover.ko*")
+	"$mods/drivers/net/net_failover.ko*" "$mods/net/core/failover.ko*" \
+	"$mods/net/vmw_vsock/vsock.ko*" "$mods/net/vmw_vsock/vmw_vsock_virtio_transport*.ko*")
 outer_ver=$(ls "$outer_dir/lib/modules")
 inner_ver=$(ls "$inner_dir/lib/modules")
 
@@ -166,7 +167,8 @@ if [ "$(cat "$lab/key" 2>/dev/null)" != "$key" ] || [ ! -f "$lab/outer-initrd.cp
 	cp "$here/inner-init.sh" "$in/init"
 	chmod 755 "$in/init"
 	for m in virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev \
-		virtio_pci virtio_blk virtio_console virtio-rng failover net_failover virtio_net; do
+		virtio_pci virtio_blk virtio_console virtio-rng failover net_failover virtio_net \
+		vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do
 		if find "$inner_dir/lib/modules" -name "$m.ko*" | grep -q .; then
 			mkdir -p "$in/lib/modules/$inner_ver/kernel"
 			modfile "$inner_dir" "$m" >"$in/lib/modules/$inner_ver/kernel/$m.ko"

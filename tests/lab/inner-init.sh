@@ -17,7 +17,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 if grep -q 'lab.virtio' /proc/cmdline; then
 	m=/lib/modules/$(uname -r)
 	for k in virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev \
-		virtio_pci virtio_blk virtio_console virtio-rng failover net_failover virtio_net; do
+		virtio_pci virtio_blk virtio_console virtio-rng failover net_failover virtio_net \
+		vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do
 		f=$(find $m -name "$k.ko" | head -n 1)
 		[ -n "$f" ] && insmod "$f" 2>/dev/null
 	done

@@ -8,12 +8,15 @@ reference: it validates the lab itself), then gasang boots it twice with differe
 (the default boot, the bzImage's payload decompressed on the host, and --boot-protocol
 bzimage, the kernel decompressing itself), once ending through the guest's own `poweroff`, and
 once with a virtio-blk disk, virtio-rng and virtio-net (user mode) over virtio-pci (the stock
-kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs.
+kernel's own virtio modules, MSI-X interrupts): the guest writes a file on the ext4 disk, the host reads it back with debugfs; in
+the same boot a read-only second disk refuses writes, vsock echoes both ways (stock vsock
+modules, Firecracker-style Unix sockets in the outer VM) and TCP goes both ways through slirp.
 """
 import base64
 import gzip
 import pathlib
 import re
+import secrets
 import subprocess
 import sys
 
@@ -74,11 +77,28 @@ section gasang-poweroff inner env GASANG_DEBUG=1 /lab/gasang run --kernel $GUEST
 	--initrd $GUEST_INITRD \\
 	--append "$APPEND -- $REPORT; echo before-poweroff; poweroff -f; sleep 30; echo after" \\
 	--cpus 1 --mem 384M --boot-protocol bzimage
+ip link set lo up
+mkdir -p /tmp/www && echo {{TCP_UP}} >/tmp/www/t && httpd -p 127.0.0.1:8000 -h /tmp/www
+/lab/vsock_host /tmp/v.sock 5000 1234 {{VSOCK_DOWN}} 300 8081 >/tmp/vsock-host.log 2>&1 &
+VSOCK_HOST=$!
 section gasang-virtio-pci inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
 	--append "$APPEND lab.virtio -- mkdir /m;mount /dev/vda /m;cp /m/t.sh /;sh /t.sh" \\
-	--cpus 1 --mem 256M --disk /lab/vpci.img --rng --net user
+	--cpus 1 --mem 256M --disk /lab/vpci.img --rng --net user,hostfwd=tcp:127.0.0.1:8081-:80 \\
+	--disk /lab/vsock.img,ro --vsock 3,uds=/tmp/v.sock
+section vsock-host cat /tmp/vsock-host.log
+kill $VSOCK_HOST 2>/dev/null
 section virtio-pci-image sh -c 'gzip -c /lab/vpci.img | base64'
 """
+
+# vsock over virtio-pci, Firecracker-style Unix sockets on the host side (tests/lab/vsock_host.c
+# in the outer VM): the guest sends VSOCK_UP to the host's port 5000, the host sends VSOCK_DOWN
+# to the guest's echo server on port 1234. The guest's programs come from a read-only disk.
+# TCP through libslirp on the KVM engine: the guest fetches TCP_UP from an HTTP server in the
+# outer VM (10.0.2.2:8000 -> its 127.0.0.1:8000), and vsock_host reads TCP_DOWN from the guest's
+# one-shot server through hostfwd (outer 127.0.0.1:8081 -> guest port 80).
+VSOCK_UP, VSOCK_DOWN = secrets.token_hex(8), secrets.token_hex(8)
+TCP_UP, TCP_DOWN = secrets.token_hex(8), secrets.token_hex(8)
+SCRIPT = SCRIPT.replace("{VSOCK_DOWN}", VSOCK_DOWN).replace("{TCP_UP}", TCP_UP)
 
 # Run by the inner guest from its virtio-pci disk (the kernel command line is too short for it:
 # the stock kernel passes at most 32 words to init).
@@ -92,7 +112,32 @@ ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0
 ping -c 1 -W 10 10.0.2.2 >/dev/null && echo ping-ok
 grep virtio /proc/interrupts
 for d in /sys/bus/pci/devices/*; do echo pci $(cat $d/vendor) $(cat $d/device) $(cat $d/revision); done
-"""
+echo ro=$(cat /sys/block/vdb/ro)
+dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null; echo ro-dd-rc=$?
+mkdir /v; mount -o ro /dev/vdb /v && echo vsock-disk-mounted
+/v/vsock_echo send 5000 {VSOCK_UP}
+timeout 120 /v/vsock_echo 1234 1
+echo tcp-up=$(wget -q -O - http://10.0.2.2:8000/t)
+echo {TCP_DOWN} | timeout 120 nc -l -p 80 && echo tcp-served
+""".replace("{VSOCK_UP}", VSOCK_UP).replace("{TCP_DOWN}", TCP_DOWN)
+
+
+def vsock_files(tmp):
+    """The outer VM's vsock_host (dynamic: the overlay copies its libraries) and a read-only
+    ext4 disk for the inner guest holding a static vsock_echo."""
+    host = tmp / "vsock_host"
+    subprocess.run(["gcc", "-O2", "-o", str(host), str(ROOT / "tests/lab/vsock_host.c")],
+                   check=True)
+    d = tmp / "vsock"
+    d.mkdir()
+    subprocess.run(["gcc", "-static", "-O2", "-o", str(d / "vsock_echo"),
+                    str(ROOT / "tests/guests/vsock_echo.c")], check=True)
+    img = tmp / "vsock.img"
+    with open(img, "wb") as f:
+        f.truncate(2 * MiB)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "1024", "-N", "16", "-O", "^has_journal",
+                    "-d", str(d), str(img)], check=True)
+    return [host, img]
 
 
 def vpci_image(tmp):
@@ -120,7 +165,7 @@ def lab_run(gasang, tmp_path_factory):
                    stdout=subprocess.DEVNULL)
     tmp = tmp_path_factory.mktemp("lab")
     img = vpci_image(tmp)
-    r = lab.run(SCRIPT, [gasang, img] + [payloads / f for f in PAYLOAD_FILES])
+    r = lab.run(SCRIPT, [gasang, img] + vsock_files(tmp) + [payloads / f for f in PAYLOAD_FILES])
     r.images = images
     r.tmp = tmp
     return r
@@ -260,3 +305,39 @@ def test_lab_virtio_pci_rng_bytes(lab_run):
     m = re.search(r"^rng=([0-9a-f]*)$", out, re.M)
     assert m and len(m.group(1)) == 64, f"no 32 bytes from /dev/hwrng:\n{out}"
     assert m.group(1) != "0" * 64
+
+
+def test_lab_virtio_pci_vsock_guest_to_host(lab_run):
+    # The guest connects to CID 2 port 5000: gasang reaches the Unix socket /tmp/v.sock_5000.
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    host = lab_run.section("vsock-host").output
+    assert "vsock-disk-mounted" in out, out
+    assert f"VSOCK-REPLY:host-saw-{VSOCK_UP}" in out, out + host
+    assert f"vsock-host: guest said {VSOCK_UP}" in host, host
+
+
+def test_lab_virtio_pci_vsock_host_to_guest(lab_run):
+    # CONNECT 1234 on /tmp/v.sock, OK <port>, then the guest's echo server returns the token.
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    host = lab_run.section("vsock-host").output
+    assert f"vsock-host: echo {VSOCK_DOWN}" in host, host + out
+    assert "VSOCK-ECHOED" in out, host + out
+
+
+def test_lab_virtio_pci_net_tcp_guest_to_host(lab_run):
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    assert f"tcp-up={TCP_UP}" in out, out
+
+
+def test_lab_virtio_pci_net_tcp_host_to_guest_hostfwd(lab_run):
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    host = lab_run.section("vsock-host").output
+    assert f"tcp-host: got {TCP_DOWN}" in host, host + out
+    assert "tcp-served" in out and "vsock-host: done rc=0" in host, host + out
+
+
+def test_lab_virtio_pci_readonly_disk_refuses_writes(lab_run):
+    out = lab_run.section("gasang-virtio-pci").cmd_output or ""
+    assert re.search(r"^ro=1$", out, re.M), out
+    rc = re.search(r"^ro-dd-rc=(\d+)$", out, re.M)
+    assert rc and rc.group(1) != "0", out

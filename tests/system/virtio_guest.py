@@ -76,7 +76,7 @@ class Guest:
     """A running gasang with a riscv64 Linux guest; output collected from stdout."""
 
     def __init__(self, gasang, tmp_path, script, args=(), files=None, append="console=ttyS0",
-                 kernel=None):
+                 kernel=None, env=None):
         initrd = make_initramfs(tmp_path / "initrd.cpio", script, files)
         self.cmd = [gasang, "run", "--arch", "riscv64", "--mem", "256M",
                     "--kernel", str(kernel or guests_dir() / "riscv64" / "Image"),
@@ -84,7 +84,8 @@ class Guest:
                     *map(str, args)]
         self.out = b""
         self.p = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                  stderr=subprocess.PIPE,
+                                  env={**os.environ, **env} if env else None)
         os.set_blocking(self.p.stdout.fileno(), False)
 
     def _pump(self):

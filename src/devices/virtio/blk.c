@@ -223,6 +223,9 @@ static void blk_free(struct virtio_dev *d)
 {
 	struct virtio_blk *b = d->priv;
 
+	log_debug("virtio-blk: %llu reads, %llu writes, %llu flushes, %llu errors",
+		  (unsigned long long)b->reads, (unsigned long long)b->writes,
+		  (unsigned long long)b->flushes, (unsigned long long)b->errors);
 	disk_close(&b->disk);
 	free(b);
 }
@@ -257,7 +260,10 @@ int virtio_blk_create(struct machine *m, const struct disk_config *dc, unsigned 
 	else
 		features |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	b->cfg.capacity = b->disk.size / SECTOR;
-	b->cfg.seg_max = blk_ops.queue_max - 2;
+	/* Requests come with indirect tables (VIRTIO_RING_F_INDIRECT_DESC), which the queue takes
+	 * up to VIRTQ_MAX_SIZE entries long: room for header + 1022 segments + status, so a 1 MiB
+	 * O_DIRECT transfer (256 pages, 4 MiB with large folios) is one request, not two. */
+	b->cfg.seg_max = VIRTQ_MAX_SIZE - 2;
 	b->cfg.blk_size = SECTOR;
 	b->cfg.max_discard_sectors = UINT32_MAX;
 	b->cfg.max_discard_seg = MAX_DISCARD;

@@ -27,11 +27,13 @@ static void mmio_raise(struct virtio_dev *d, uint32_t bits)
 	d->isr |= bits;
 	t->interrupts++;
 	if (t->irqfd >= 0) {
+		virtio_count(d, VIRTIO_STAT_MMIO_IRQFD, "virtio-mmio:irqfd");
 		if (write(t->irqfd, &one, sizeof(one)) == sizeof(one))
 			return;
 		/* A full eventfd counter already means an interrupt is pending. */
 		return;
 	}
+	virtio_count(d, VIRTIO_STAT_MMIO_LINE, "virtio-mmio:irq-line");
 	irq_set(d->m, t->irq, true);
 }
 

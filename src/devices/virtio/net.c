@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backends/net.h"
+#include "devices/virtio/net_offload.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "machine/machine.h"
@@ -24,10 +25,10 @@ struct virtio_net {
 	struct net_backend *nb;
 	struct virtio_net_config cfg;
 	struct virtq_chain chain;
-	struct iovec tx_iov[VIRTQ_MAX_SIZE];
-	uint8_t pending[MAX_FRAME]; /* a received frame waiting for a guest buffer */
+	uint8_t tx[NET_OFFLOAD_MAX_FRAME]; /* the frame being sent, gathered from the chain */
+	uint8_t pending[MAX_FRAME];	   /* a received frame waiting for a guest buffer */
 	ssize_t pending_len;
-	uint64_t rx_frames, tx_frames, rx_dropped;
+	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped, tx_segments;
 };
 
 /* Delivers waiting frames into receive buffers; device lock held. */
@@ -38,6 +39,11 @@ static void net_rx(struct virtio_net *n)
 
 	while (virtio_dev_running(d) && d->vq[RXQ].ready) {
 		struct virtio_net_hdr_v1 hdr = {.num_buffers = 1};
+
+		/* Frames from the back ends carry valid checksums (slirp computes them, tap
+		 * frames come from the host's stack): the guest need not check them again. */
+		if (virtio_has_feature(d, VIRTIO_NET_F_GUEST_CSUM))
+			hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 
 		if (!n->pending_len) {
 			n->pending_len = n->nb->recv(n->nb, n->pending, sizeof(n->pending));
@@ -65,33 +71,48 @@ static void net_rx(struct virtio_net *n)
 		virtio_queue_done(d, RXQ);
 }
 
+static int emit_frame(void *opaque, const uint8_t *frame, size_t len)
+{
+	struct virtio_net *n = opaque;
+	struct iovec iov = {(void *)frame, len};
+
+	n->tx_segments++;
+	return n->nb->send(n->nb, &iov, 1);
+}
+
+/* Sends one chain: the virtio-net header, then the frame, gathered into n->tx (one copy) so the
+ * offloads can work on it in place. */
+static void net_tx_one(struct virtio_net *n, const struct virtq_chain *c)
+{
+	struct virtio_net_hdr_v1 hdr;
+	size_t len;
+
+	if (c->rlen <= HDR_LEN || c->rlen > HDR_LEN + sizeof(n->tx) ||
+	    virtq_chain_read(c, 0, &hdr, HDR_LEN) != HDR_LEN) {
+		n->tx_dropped++;
+		return;
+	}
+	len = virtq_chain_read(c, HDR_LEN, n->tx, (size_t)c->rlen - HDR_LEN);
+	if (net_offload_tx(&hdr, n->tx, len, n->nb->large_frames, emit_frame, n) < 0) {
+		n->tx_dropped++; /* offload request we cannot parse */
+		return;
+	}
+	n->tx_frames++;
+}
+
 static void net_tx(struct virtio_net *n)
 {
 	struct virtio_dev *d = &n->dev;
 	struct virtq_chain *c = &n->chain;
 
 	while (virtio_queue_pop(d, TXQ, c) > 0) {
-		size_t skip = HDR_LEN;
-		unsigned k = 0;
-
-		for (unsigned i = 0; i < c->nr; i++) {
-			size_t l = c->iov[i].iov_len;
-			if (skip >= l) {
-				skip -= l;
-				continue;
-			}
-			n->tx_iov[k++] =
-			    (struct iovec){(uint8_t *)c->iov[i].iov_base + skip, l - skip};
-			skip = 0;
-		}
-		if (k && c->rlen <= HDR_LEN + MAX_FRAME) {
-			n->nb->send(n->nb, n->tx_iov, k);
-			n->tx_frames++;
-		}
+		net_tx_one(n, c);
 		virtq_push(&d->vq[TXQ], c->head, 0);
 	}
+	if (n->nb->flush)
+		n->nb->flush(n->nb);
 	virtio_queue_done(d, TXQ);
-	/* Replies the back end produced synchronously (ARP, DHCP from slirp). */
+	/* Replies the back end produced synchronously (ARP, DHCP, TCP ACKs from slirp). */
 	net_rx(n);
 }
 
@@ -121,6 +142,11 @@ static void net_free(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
 
+	log_debug("virtio-net: tx %llu frames (%llu to the back end, %llu dropped), rx %llu "
+		  "frames (%llu dropped)",
+		  (unsigned long long)n->tx_frames, (unsigned long long)n->tx_segments,
+		  (unsigned long long)n->tx_dropped, (unsigned long long)n->rx_frames,
+		  (unsigned long long)n->rx_dropped);
 	n->nb->close(n->nb);
 	free(n);
 }
@@ -166,7 +192,9 @@ int virtio_net_create(struct machine *m, const char *spec, unsigned index, struc
 	n->cfg.mtu = 1500;
 	virtio_dev_init(&n->dev, m, &net_ops, n,
 			(1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
-			    (1ULL << VIRTIO_NET_F_MTU),
+			    (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_CSUM) |
+			    (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+			    (1ULL << VIRTIO_NET_F_GUEST_CSUM),
 			&n->cfg, sizeof(n->cfg));
 	n->nb->rx_ready = on_rx_ready;
 	n->nb->opaque = n;

@@ -67,8 +67,11 @@ static void intx_update(struct virtio_pci *t)
 	struct virtio_dev *d = t->dev;
 	bool level = d->isr && !msix_on(t) && !(t->pci.cfg[0x05] & 0x04); /* INTx disable */
 
-	if (level != t->intx_level && d->m && d->m->irq_set)
+	if (level != t->intx_level && d->m && d->m->irq_set) {
+		if (level)
+			virtio_count(d, VIRTIO_STAT_PCI_INTX, "virtio-pci:intx-line");
 		irq_set(d->m, t->irq, level);
+	}
 	t->intx_level = level;
 }
 
@@ -86,14 +89,17 @@ static void msix_send(struct virtio_pci *t, uint16_t vec)
 	t->interrupts++;
 	if (t->vfd[vec] >= 0) {
 		uint64_t one = 1;
+		virtio_count(t->dev, VIRTIO_STAT_PCI_MSIFD, "virtio-pci:msi-irqfd");
 		/* A full counter (EAGAIN) already means an interrupt is pending. */
 		if (write(t->vfd[vec], &one, sizeof(one)) < 0)
 			return;
 		return;
 	}
-	if (m && m->accel && m->accel->msi)
+	if (m && m->accel && m->accel->msi) {
+		virtio_count(t->dev, VIRTIO_STAT_PCI_MSIHOOK, "virtio-pci:msi-ioctl");
 		m->accel->msi(m, (uint64_t)t->msix[vec][1] << 32 | t->msix[vec][0],
 			      t->msix[vec][2]);
+	}
 }
 
 /* Pending vectors whose mask was just lifted fire now. */

@@ -232,8 +232,10 @@ bool virtq_should_notify(struct virtq *q)
 	uint16_t old = q->signalled_used, new = q->used_idx;
 	bool valid = q->signalled_valid;
 
-	if (!q->ready || (valid && old == new))
-		return false; /* nothing new since the last interrupt */
+	/* Nothing new since the last interrupt (or, before the first one, nothing pushed yet:
+	 * a queue run that only started asynchronous work must not interrupt the driver). */
+	if (!q->ready || old == new)
+		return false;
 	/* Our used index store must be ordered before reading the driver's suppression state. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	q->signalled_used = new;

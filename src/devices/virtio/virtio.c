@@ -121,6 +121,18 @@ void virtio_queue_done(struct virtio_dev *d, unsigned q)
 		d->raise(d, VIRTIO_ISR_USED);
 }
 
+/* dev_stats entries are written by several threads here (vCPUs, the loop, back-end threads). */
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void virtio_count(struct virtio_dev *d, unsigned id, const char *name)
+{
+	if (!d->m)
+		return;
+	pthread_mutex_lock(&count_lock);
+	stats_add(&d->m->dev_stats, id, name, 0);
+	pthread_mutex_unlock(&count_lock);
+}
+
 void virtio_dev_free(struct virtio_dev *d)
 {
 	/* No pthread_mutex_destroy: the device's free releases the memory d lives in, and may

@@ -89,4 +89,14 @@ void virtio_dev_fail(struct virtio_dev *d, const char *why);
 void virtio_config_changed(struct virtio_dev *d);
 void virtio_dev_free(struct virtio_dev *d);
 
+/* Interrupt delivery paths, counted in the machine's device statistics (--stats) so tests can
+ * tell the irqfd fast path from injection by ioctl. IDs are dev_stats slots. */
+#define VIRTIO_STAT_MMIO_IRQFD	89 /* "virtio-mmio:irqfd": eventfd signals (KVM irqfd, GSI) */
+#define VIRTIO_STAT_MMIO_LINE	90 /* "virtio-mmio:irq-line": irq_set() (ioctl / emulated PLIC) */
+#define VIRTIO_STAT_PCI_MSIFD	91 /* "virtio-pci:msi-irqfd": eventfd on an MSI route */
+#define VIRTIO_STAT_PCI_MSIHOOK 92 /* "virtio-pci:msi-ioctl": the accel's msi hook */
+#define VIRTIO_STAT_PCI_INTX	93 /* "virtio-pci:intx-line": INTx raised with irq_set() */
+/* Counts one event in slot id (any thread; serialized here). */
+void virtio_count(struct virtio_dev *d, unsigned id, const char *name);
+
 #endif
