@@ -54,11 +54,13 @@ static bool in_buf(size_t len, uint64_t off, uint64_t n)
 
 static bool is_elf64_x86(const uint8_t *e, size_t len)
 {
-	const Elf64_Ehdr *eh = (const void *)e;
+	Elf64_Ehdr eh;
 
-	return len >= sizeof(*eh) && !memcmp(eh->e_ident, ELFMAG, SELFMAG) &&
-	       eh->e_ident[EI_CLASS] == ELFCLASS64 && eh->e_ident[EI_DATA] == ELFDATA2LSB &&
-	       eh->e_machine == EM_X86_64;
+	if (len < sizeof(eh))
+		return false;
+	memcpy(&eh, e, sizeof(eh)); /* the image may sit at any alignment */
+	return !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	       eh.e_ident[EI_DATA] == ELFDATA2LSB && eh.e_machine == EM_X86_64;
 }
 
 /* The setup header a plain ELF vmlinux gets: what a kernel entered at startup_64 reads. */
