@@ -657,6 +657,93 @@ static void test_loop_block(void **state)
 	}
 }
 
+/* Return-address prediction (translate_ret.c): recursion deeper than the ring, a call
+ * through JALR returning through x5, a callee that returns past the instruction after its
+ * call (a mispredicted return), stopped at many points; then a callee on another page that
+ * rewrites the instruction its caller returns to: the return must run the new instruction,
+ * not the dropped block the ring pointed at. */
+static void test_return_prediction(void **state)
+{
+	const uint64_t base = RAM_BASE + 0x1100, f = RAM_BASE + 0x2100;
+	const uint32_t prog[] = {
+	    /* 0x00 */ ADDI(10, 0, 40), /* recursion depth */
+	    /* 0x04 */ JAL(1, 0x3c),	/* call G (0x40) */
+	    /* 0x08 */ ADDI(11, 11, 1),
+	    /* 0x0c */ JALR(5, 16, 0), /* call H (x16) with the link in x5 */
+	    /* 0x10 */ ADDI(12, 12, 1),
+	    /* 0x14 */ JAL(1, 0x8c), /* call K (0xa0): returns to 0x1c */
+	    /* 0x18 */ ADDI(13, 13, 1),
+	    /* 0x1c */ ADDI(14, 14, 1),
+	    /* 0x20 */ JAL(0, -0x20),	  NOP, NOP, NOP, NOP, NOP, NOP, NOP,
+	    /* 0x40 G */ ADDI(2, 2, -16),
+	    /* 0x44 */ SD(1, 2, 8),
+	    /* 0x48 */ ADDI(10, 10, -1),
+	    /* 0x4c */ BEQ(10, 0, 8),
+	    /* 0x50 */ JAL(1, -0x10),
+	    /* 0x54 */ LD(1, 2, 8),
+	    /* 0x58 */ ADDI(2, 2, 16),
+	    /* 0x5c */ ADDI(15, 15, 1),
+	    /* 0x60 */ JALR(0, 1, 0),	  NOP, NOP, NOP, NOP, NOP, NOP, NOP,
+	    /* 0x80 H */ ADDI(17, 17, 1),
+	    /* 0x84 */ JALR(0, 5, 0),	  NOP, NOP, NOP, NOP, NOP, NOP,
+	    /* 0xa0 K */ ADDI(1, 1, 4),
+	    /* 0xa4 */ JALR(0, 1, 0),
+	};
+	const uint32_t caller[] = {
+	    JAL(1, (int32_t)(f - base)), /* call F on the next page */
+	    ADDI(11, 11, 1),		 /* R: rewritten by F to ADDI x11, x11, 100 */
+	    ADDI(12, 12, 1),
+	    BNE(12, 13, -12),
+	    JAL(0, 0),
+	};
+	const uint32_t callee[] = {
+	    ADDI(20, 20, 1),
+	    BNE(20, 21, 8),
+	    SW(14, 15, 0), /* the last call rewrites R */
+	    JALR(0, 1, 0),
+	};
+
+	(void)state;
+	for (uint64_t chunk = 1; chunk <= 3000; chunk = chunk * 5 + 2) {
+		both_code(base, prog, sizeof(prog) / 4);
+		reset_both();
+		for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+			(*t)->h.pc = base;
+			(*t)->h.x[2] = DATA + 6144;
+			(*t)->h.x[16] = base + 0x80;
+			(*t)->h.x[11] = (*t)->h.x[13] = (*t)->h.x[14] = (*t)->h.x[15] = 0;
+		}
+		run_compare(30000, chunk, "ret");
+		assert_int_equal(b->h.x[13], 0);
+		assert_true(b->h.x[15] > 40 * 50);
+	}
+	for (unsigned calls = 1; calls <= 70; calls += 23) {
+		both_code(base, caller, sizeof(caller) / 4);
+		both_code(f, callee, sizeof(callee) / 4);
+		reset_both();
+		for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+			struct hart *h = &(*t)->h;
+
+			h->pc = base;
+			h->x[11] = h->x[12] = h->x[20] = 0;
+			h->x[13] = calls;
+			h->x[21] = calls;
+			h->x[14] = ADDI(11, 11, 100);
+			h->x[15] = base + 4;
+		}
+		run_compare(1000, 1000, "ret-rewrite");
+		assert_int_equal(b->h.pc, base + 16);
+		assert_int_equal(b->h.x[11], calls - 1 + 100);
+	}
+	/* TLB flushes and context changes empty the ring (returns would skip the fetch TLB). */
+	core_of(&b->h)->jit_ret[3].pc = base;
+	hart_flush_tlb(&b->h);
+	assert_int_equal(core_of(&b->h)->jit_ret[3].pc, 1);
+	core_of(&b->h)->jit_ret[5].pc = base;
+	mmu_flush_page(&b->h, base);
+	assert_int_equal(core_of(&b->h)->jit_ret[5].pc, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +758,7 @@ int main(void)
 	    cmocka_unit_test(test_fp_flags),
 	    cmocka_unit_test(test_interrupt_in_chained_loop),
 	    cmocka_unit_test(test_loop_block),
+	    cmocka_unit_test(test_return_prediction),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -106,6 +106,7 @@ static void jit_lc_clear(struct core *c)
 {
 	struct jit *j = c->jit;
 
+	core_jit_ret_clear(c); /* predicted returns land in blocks that may be gone */
 	c->jit_lc_salt += 1ULL << 48;
 	if ((c->jit_lc_salt >> 48) < 0x8000)
 		return;
