@@ -744,6 +744,42 @@ static void test_return_prediction(void **state)
 	assert_int_equal(core_of(&b->h)->jit_ret[5].pc, 1);
 }
 
+/* TLB-miss paths are emitted after the block body with the register cache of their access:
+ * a load missing the TLB (after every flush) between writes to more registers than the host
+ * has, a store that faults, and registers remapped after both; stopped at many points. */
+static void test_out_of_line_slow_paths(void **state)
+{
+	uint32_t prog[40];
+	unsigned n = 0;
+
+	(void)state;
+	for (unsigned r = 1; r <= 10; r++)
+		prog[n++] = ADDI(r, r, (int32_t)r);
+	prog[n++] = LD(11, 30, 8); /* misses the TLB after every flush */
+	for (unsigned r = 12; r <= 22; r++)
+		prog[n++] = ADD(r, r, r - 11);
+	prog[n++] = SD(22, 30, 16);
+	prog[n++] = SD(1, 8, 0); /* x8: odd rounds unmapped (store fault), even DATA */
+	for (unsigned r = 1; r <= 6; r++)
+		prog[n++] = ADD(r, r, 11);
+	prog[n] = JAL(0, -(int32_t)(4 * n));
+	n++;
+	both_code(CODE + 0x200, prog, n);
+	for (unsigned round = 0; round < 6; round++) {
+		reset_both();
+		for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+			(*t)->h.pc = CODE + 0x200;
+			(*t)->h.mtvec = CODE + 0x200;
+			(*t)->h.x[8] = round % 2 ? 0x40000000 : DATA + 64;
+		}
+		for (unsigned k = 0; k < 60; k++) {
+			run_compare(50, 1 + (k + round) % 13, "slow");
+			hart_flush_tlb(&a->h);
+			hart_flush_tlb(&b->h);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,6 +795,7 @@ int main(void)
 	    cmocka_unit_test(test_interrupt_in_chained_loop),
 	    cmocka_unit_test(test_loop_block),
 	    cmocka_unit_test(test_return_prediction),
+	    cmocka_unit_test(test_out_of_line_slow_paths),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -26,6 +26,18 @@
 #define NPOOL  9
 #define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
+/* A load/store's TLB-miss path, emitted after the block's body (the hot path stays straight)
+ * with the register-cache state of the access. */
+struct slow_path {
+	uint8_t *jump, *resume; /* the jcc to patch; where the hot path goes on */
+	uint32_t i;
+	unsigned k;
+	uint64_t pc, next;
+	int v; /* stores: the host register holding the value (RAX: x0) */
+	int8_t slot_of[32], fslot_of[32];
+	bool dirty[32], fdirty[32];
+};
+
 struct tctx {
 	struct emit e;
 	struct jit *j;
@@ -54,6 +66,8 @@ struct tctx {
 	int8_t freg_in[NFPOOL];
 	bool fdirty[32];
 	unsigned flast_use[NFPOOL];
+	struct slow_path slow[JIT_MAX_INSNS];
+	unsigned nslow;
 };
 
 /* translate.c */
@@ -72,6 +86,19 @@ void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
 void translate_call(struct tctx *t, const void *fn);
 /* The F/D instruction through the interpreter's FPU (helper_fp). */
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+
+/* translate_scan.c: decodes a block (up to JIT_MAX_INSNS; *ends: its last instruction is a
+ * jump or branch); the last instruction's static target (else 1); distinct registers named. */
+unsigned translate_scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens,
+			bool *ends);
+uint64_t translate_loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n);
+bool translate_is_jump(uint32_t i);
+unsigned translate_field_regs(const uint32_t *insns, unsigned n);
+
+/* translate_mem.c: integer loads and stores; their TLB-miss paths, emitted after the body. */
+void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc);
+void translate_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+void translate_slow_path(struct tctx *t, const struct slow_path *s);
 
 /* translate_sys.c: FENCE, AMOs, CSR instructions (through amo_exec()/csr_exec()). */
 bool translate_sys_ok(uint32_t i);
