@@ -252,8 +252,15 @@ static uint32_t random_insn(unsigned k, unsigned n)
 	case 4:
 		return rnd() & 1 ? SRAI(rd, r1, (int)(rnd() % 64))
 				 : SRAIW(rd, r1, (int)(rnd() % 32));
-	case 5:
-		return rnd() & 1 ? ADDIW(rd, r1, imm) : SLLIW(rd, r1, (int)(rnd() % 32));
+	case 5: /* also sext.w (ADDIW 0) and SRLIW (its sign extension is implicit) */
+		switch (rnd() % 4) {
+		case 0:
+			return ADDIW(rd, r1, rnd() & 1 ? imm : 0);
+		case 1:
+			return SRLIW(rd, r1, (int)(rnd() % 32));
+		default:
+			return SLLIW(rd, r1, (int)(rnd() % 32));
+		}
 	case 6:
 		return rnd() & 1 ? LUI(rd, (uint32_t)rnd() & 0xfffff)
 				 : AUIPC(rd, (uint32_t)rnd() & 0xfffff);

@@ -344,6 +344,10 @@ static void tr_opimm32(struct tctx *t, uint32_t i)
 	unsigned sh = (i >> 20) & 31;
 	int s = src_reg(t, RS1(i), RAX), d = dst_reg(t, RD(i));
 
+	if (F3(i) == 0 && !((int32_t)i >> 20)) { /* sext.w */
+		emit_movsxd(&t->e, d, s);
+		return;
+	}
 	if (d != s)
 		emit_mov_rr(&t->e, false, d, s);
 	if (F3(i) == 0)
@@ -352,7 +356,9 @@ static void tr_opimm32(struct tctx *t, uint32_t i)
 		emit_shift_ri(&t->e, false, SH_SHL, d, sh);
 	else
 		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, d, sh);
-	emit_movsxd(&t->e, d, d);
+	if (F3(i) != 5 || F7(i) || !sh) /* SRLIW by 1..31: bit 31 is 0, the 32-bit op
+					   zero-extended, which is the sign extension */
+		emit_movsxd(&t->e, d, d);
 }
 
 /* Base integer OP/OP-32 and MUL/MULW on host registers: d = s1 op s2. */
