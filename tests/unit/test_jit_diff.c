@@ -787,6 +787,40 @@ static void test_out_of_line_slow_paths(void **state)
 	}
 }
 
+/* Platform flat_loads (the process VM's loads address RAM directly): random programs, and
+ * loads that fault in the middle of a block (below RAM, across its end, at address 0x10)
+ * or run natively misaligned, must match the interpreter exactly. */
+static void test_flat_loads(void **state)
+{
+	const uint32_t prog[] = {
+	    ADDI(1, 0, 11),   LD(3, 4, 0), /* x4 = 0x1000, below RAM: access fault */
+	    ADDI(5, 0, 55),   LW(6, 7, 0), /* x7 = RAM's last 2 bytes: crosses its end */
+	    LD(9, 8, 3),		   /* misaligned in RAM: no trap */
+	    LBU(10, 0, 0x10),		   /* access fault */
+	    ADD(11, 9, 1),    JAL(0, 0),
+	};
+
+	a->p.flat_loads = b->p.flat_loads = true;
+	test_random_programs(state);
+	both_code(CODE + 0x300, prog, sizeof(prog) / 4);
+	for (uint64_t chunk = 1; chunk <= 40; chunk += 13) {
+		reset_both();
+		for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+			(*t)->h.pc = CODE + 0x300;
+			(*t)->h.x[4] = 0x1000;
+			(*t)->h.x[7] = RAM_BASE + RAM_SIZE - 2;
+			(*t)->h.x[8] = DATA;
+			(*t)->h.x[29] = 0;
+		}
+		run_compare(40, chunk, "flat");
+		assert_int_equal(b->h.x[29], 3 * EXC_LOAD_ACCESS);
+		assert_int_equal(b->h.x[11], 11 + 0x5a5a5a5a5a5a5a5aULL);
+	}
+	test_loop_block(state);
+	a->p.flat_loads = b->p.flat_loads = false;
+	assert_ptr_equal(core_of(&b->h)->jit_flat_hva, gmem_ptr(&b->m.mem, RAM_BASE, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +837,7 @@ int main(void)
 	    cmocka_unit_test(test_loop_block),
 	    cmocka_unit_test(test_return_prediction),
 	    cmocka_unit_test(test_out_of_line_slow_paths),
+	    cmocka_unit_test(test_flat_loads),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

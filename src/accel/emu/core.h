@@ -94,6 +94,10 @@ struct core {
 		uint64_t pc, code;
 	} jit_ret[JIT_RET_SIZE];
 	uint32_t jit_ret_top;
+	/* Loads with platform flat_loads (jit/translate_mem.c): va - jit_flat_lo <= jit_flat_span
+	 * addresses jit_flat_hva + (va - jit_flat_lo) (RAM region 0, less 8 bytes at its end). */
+	uint64_t jit_flat_lo, jit_flat_span;
+	uint8_t *jit_flat_hva;
 };
 
 /* Empties the return-address ring: odd pcs never match a return target. */

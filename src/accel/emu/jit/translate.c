@@ -720,6 +720,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 			frm |= translate_fp_kind(insns[k]) == FP_INLINE_RNE;
 	}
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
+	translate_flat_init(&t, h);
 	t.n = n;
 	t.loop = ends && translate_loop_target(b->vpc, insns, lens, n) == b->vpc &&
 		 translate_field_regs(insns, n) <= NPOOL &&

@@ -55,6 +55,9 @@ struct tctx {
 	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
 	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
 	bool fp_fast;
+	/* Integer loads address RAM directly (platform flat_loads): flat_lo is RAM's start. */
+	bool flat;
+	uint64_t flat_lo;
 	/* A loop block (its last instruction jumps back to its start; integer code, at most
 	 * NPOOL registers): they are loaded once, and the back edge jumps to loop_head
 	 * while the mapping is head_slot. */
@@ -99,6 +102,8 @@ unsigned translate_field_regs(const uint32_t *insns, unsigned n);
 void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc);
 void translate_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
 void translate_slow_path(struct tctx *t, const struct slow_path *s);
+/* Sets t->flat (and the core's jit_flat_*) when the platform has flat_loads. */
+void translate_flat_init(struct tctx *t, struct hart *h);
 
 /* translate_sys.c: FENCE, AMOs, CSR instructions (through amo_exec()/csr_exec()). */
 bool translate_sys_ok(uint32_t i);

@@ -2,6 +2,8 @@
  * helper_store: mmu_load_slow / mmu_store_slow, which may raise) after the block body. */
 #include "accel/emu/jit/translate.h"
 
+#include "machine/machine.h"
+
 #define OFF_DCTX ((int32_t)offsetof(struct core, dctx))
 
 static bool helper_load(struct hart *h, uint64_t va, unsigned info)
@@ -113,10 +115,44 @@ void translate_slow_path(struct tctx *t, const struct slow_path *s)
 	emit_jmp(&t->e, s->resume);
 }
 
+void translate_flat_init(struct tctx *t, struct hart *h)
+{
+	const struct guest_mem *m = &h->plat->m->mem;
+	struct core *c = core_of(h);
+
+	t->flat = h->plat->flat_loads && m->n == 1 && m->r[0].size >= 8;
+	if (!t->flat)
+		return;
+	t->flat_lo = m->r[0].gpa;
+	c->jit_flat_lo = m->r[0].gpa;
+	c->jit_flat_span = m->r[0].size - 8;
+	c->jit_flat_hva = m->r[0].hva;
+}
+
+/* rdx = the guest address, rax = its host address; the jump taken when it is outside RAM
+ * (or in its last 8 bytes): the slow path, which faults exactly as the interpreter. */
+static uint8_t *flat_check(struct tctx *t, unsigned rs1, int32_t imm)
+{
+	if (rs1)
+		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
+	else
+		emit_mov_ri(&t->e, RDX, (uint64_t)(int64_t)imm);
+	emit_mov_rr(&t->e, true, RAX, RDX);
+	if (t->flat_lo > INT32_MAX)
+		emit_alu_rm(&t->e, true, ALU_SUB, RAX,
+			    MEM(R12, (int32_t)offsetof(struct core, jit_flat_lo)));
+	else if (t->flat_lo)
+		emit_alu_ri(&t->e, true, ALU_SUB, RAX, (int32_t)t->flat_lo);
+	emit_alu_rm(&t->e, true, ALU_CMP, RAX,
+		    MEM(R12, (int32_t)offsetof(struct core, jit_flat_span)));
+	return emit_jcc(&t->e, CC_A, NULL);
+}
+
 void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 {
 	unsigned f3 = F3(i), size = 1U << (f3 & 3);
 	uint8_t *slow;
+	struct x86_mem at = MEM(RDX, 0);
 
 	int d = RAX;
 
@@ -125,12 +161,19 @@ void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	 * hart.x[rd] back first and reloads it after the helper). */
 	if (RD(i))
 		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
-	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-	emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+	if (t->flat) {
+		slow = flat_check(t, RS1(i), (int32_t)i >> 20);
+		emit_alu_rm(&t->e, true, ALU_ADD, RAX,
+			    MEM(R12, (int32_t)offsetof(struct core, jit_flat_hva)));
+		at = MEM(RAX, 0);
+	} else {
+		slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
+		emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
+	}
 	if (size == 8)
-		emit_mov_rm(&t->e, true, d, MEM(RDX, 0));
+		emit_mov_rm(&t->e, true, d, at);
 	else
-		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RDX, 0));
+		emit_load_ext(&t->e, size, f3 < 4, d, at);
 	defer_slow(t, slow, i, k, pc, 0, d);
 	if (RD(i))
 		t->dirty[RD(i)] = true; /* only now: the slow path must not write it back */
