@@ -33,7 +33,9 @@ struct slow_path {
 	uint32_t i;
 	unsigned k;
 	uint64_t pc, next;
-	int v; /* stores: the host register holding the value (RAX: x0) */
+	int v;	       /* stores: the host register holding the value (RAX: x0) */
+	bool from_rax; /* flat loads: the guest address is rax + lo (rdx not set) */
+	int32_t lo;
 	int8_t slot_of[32], fslot_of[32];
 	bool dirty[32], fdirty[32];
 };

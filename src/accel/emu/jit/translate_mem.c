@@ -87,6 +87,8 @@ void translate_slow_path(struct tctx *t, const struct slow_path *s)
 	memcpy(t->fslot_of, s->fslot_of, sizeof(t->fslot_of));
 	memcpy(t->fdirty, s->fdirty, sizeof(t->fdirty));
 	emit_patch_rel32(s->jump, t->e.p);
+	if (s->from_rax)
+		emit_lea(&t->e, RDX, MEM(RAX, s->lo));
 	translate_set_pc(t, s->pc);
 	translate_fp_fold(t);
 	translate_write_back(t);
@@ -130,9 +132,23 @@ void translate_flat_init(struct tctx *t, struct hart *h)
 }
 
 /* rdx = the guest address, rax = its host address; the jump taken when it is outside RAM
- * (or in its last 8 bytes): the slow path, which faults exactly as the interpreter. */
-static uint8_t *flat_check(struct tctx *t, unsigned rs1, int32_t imm)
+ * (or in its last 8 bytes): the slow path, which faults exactly as the interpreter. With RAM
+ * below 2 GiB (the process VM's), rax = guest address - lo only and rdx is not set: the slow
+ * path computes it (*from_rax). */
+static uint8_t *flat_check(struct tctx *t, unsigned rs1, int32_t imm, bool *from_rax)
 {
+	*from_rax = t->flat_lo <= INT32_MAX - 4096;
+	if (*from_rax) {
+		int32_t off = imm - (int32_t)t->flat_lo;
+
+		if (rs1)
+			emit_lea(&t->e, RAX, MEM(translate_cache_reg(t, rs1, true), off));
+		else
+			emit_mov_ri(&t->e, RAX, (uint64_t)(int64_t)off);
+		emit_alu_rm(&t->e, true, ALU_CMP, RAX,
+			    MEM(R12, (int32_t)offsetof(struct core, jit_flat_span)));
+		return emit_jcc(&t->e, CC_A, NULL);
+	}
 	if (rs1)
 		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
 	else
@@ -153,6 +169,7 @@ void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	unsigned f3 = F3(i), size = 1U << (f3 & 3);
 	uint8_t *slow;
 	struct x86_mem at = MEM(RDX, 0);
+	bool from_rax = false;
 
 	int d = RAX;
 
@@ -162,7 +179,7 @@ void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	if (RD(i))
 		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
 	if (t->flat) {
-		slow = flat_check(t, RS1(i), (int32_t)i >> 20);
+		slow = flat_check(t, RS1(i), (int32_t)i >> 20, &from_rax);
 		emit_alu_rm(&t->e, true, ALU_ADD, RAX,
 			    MEM(R12, (int32_t)offsetof(struct core, jit_flat_hva)));
 		at = MEM(RAX, 0);
@@ -175,6 +192,10 @@ void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
 	else
 		emit_load_ext(&t->e, size, f3 < 4, d, at);
 	defer_slow(t, slow, i, k, pc, 0, d);
+	if (from_rax && slow) {
+		t->slow[t->nslow - 1].from_rax = true;
+		t->slow[t->nslow - 1].lo = (int32_t)t->flat_lo;
+	}
 	if (RD(i))
 		t->dirty[RD(i)] = true; /* only now: the slow path must not write it back */
 }
