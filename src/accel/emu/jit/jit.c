@@ -185,8 +185,11 @@ int jit_init(struct hart *h)
 	emit_trampolines(j);
 	c->jit = j;
 	c->jit_lc = j->lc;
-	c->jit_lc_salt = 0x7fffULL << 48;
-	jit_lc_clear(c); /* clears for real */
+	/* Generation 1 over calloc's zeros: a zero key equals pc ^ salt only for pc = 1 << 48,
+	 * which never passes the fetch-TLB check with addend 0 (no host page is at guest
+	 * address 0). Writing 1 MiB here cost the process VM's start-up its page faults. */
+	c->jit_lc_salt = 1ULL << 48;
+	core_jit_ret_clear(c);
 	return 0;
 }
 
