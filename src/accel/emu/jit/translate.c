@@ -584,16 +584,17 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->dirty, 0, sizeof(t->dirty));
 	translate_fp_reset(t);
 	t->nslow = 0;
+	t->nnan_fix = 0;
 	t->insns = insns;
 	if (t->loop) { /* load every register once; all count as dirty (exact on any exit) */
 		for (unsigned k = 0; k < t->n; k++) {
-			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+			uint32_t set = translate_x_regs(insns[k]);
 
 			t->k = k;
-			for (unsigned m = 0; m < 3; m++)
-				if (f[m]) {
-					translate_cache_reg(t, f[m], true);
-					t->dirty[f[m]] = true;
+			for (unsigned r = 1; r < 32; r++)
+				if (set & (1U << r)) {
+					translate_cache_reg(t, r, true);
+					t->dirty[r] = true;
 				}
 		}
 		if (t->fp_fast)
@@ -663,6 +664,7 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 		exit_static(t, pc, t->n - 1);
 	for (unsigned m = 0; m < t->nslow; m++)
 		translate_slow_path(t, &t->slow[m]);
+	translate_fp_fixups(t);
 }
 
 /* GASANG_JIT_PERF=1: every block goes to /tmp/perf-PID.map (perf's format for JIT code:

@@ -73,6 +73,12 @@ struct tctx {
 	unsigned flast_use[NFPOOL];
 	struct slow_path slow[JIT_MAX_INSNS];
 	unsigned nslow;
+	/* NaN results to make canonical, out of line after the body (translate_fp.c). */
+	struct {
+		uint8_t *jump, *resume;
+		int x;
+	} nan_fix[JIT_MAX_INSNS];
+	unsigned nnan_fix;
 };
 
 /* translate.c */
@@ -99,6 +105,9 @@ unsigned translate_scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8
 uint64_t translate_loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n);
 bool translate_is_jump(uint32_t i);
 unsigned translate_field_regs(const uint32_t *insns, unsigned n);
+/* The x registers (bit r) an instruction's fields may name: all three fields of integer
+ * instructions (a heuristic: immediates count too), only the integer ones of F/D. */
+uint32_t translate_x_regs(uint32_t i);
 
 /* translate_mem.c: integer loads and stores; their TLB-miss paths, emitted after the body. */
 void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc);
@@ -134,6 +143,8 @@ void translate_fp_reset(struct tctx *t);
 void translate_fp_preload(struct tctx *t, const uint32_t *insns);
 unsigned translate_fp_field_regs(const uint32_t *insns, unsigned n);
 void translate_fp_write_back(struct tctx *t);
+/* After the body: the out-of-line NaN fix-ups (each jumps back). */
+void translate_fp_fixups(struct tctx *t);
 void translate_fp_reload(struct tctx *t);
 /* translate_fp_emit_fold() with rax, rcx: before every helper call. */
 void translate_fp_fold(struct tctx *t);

@@ -127,6 +127,39 @@ unsigned translate_field_regs(const uint32_t *insns, unsigned n)
 	uint32_t set = 0;
 
 	for (unsigned k = 0; k < n; k++)
-		set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
-	return (unsigned)__builtin_popcount(set & ~1U);
+		set |= translate_x_regs(insns[k]);
+	return (unsigned)__builtin_popcount(set);
+}
+
+uint32_t translate_x_regs(uint32_t i)
+{
+	uint32_t rd = 1U << RD(i), rs1 = 1U << RS1(i);
+
+	switch (i & 0x7f) {
+	case 0x07: /* FP loads and stores: the address register */
+	case 0x27:
+		return rs1 & ~1U;
+	case 0x43: /* fused multiply-add */
+	case 0x47:
+	case 0x4b:
+	case 0x4f:
+		return 0;
+	case 0x53:
+		switch (F7(i)) {
+		case 0x50: /* compares */
+		case 0x51:
+		case 0x60: /* conversions to integers */
+		case 0x61:
+		case 0x70: /* moves to integers, classify */
+		case 0x71:
+			return rd & ~1U;
+		case 0x68: /* conversions from integers */
+		case 0x69:
+		case 0x78: /* moves from integers */
+		case 0x79:
+			return rs1 & ~1U;
+		}
+		return 0;
+	}
+	return (rd | rs1 | 1U << RS2(i)) & ~1U;
 }
