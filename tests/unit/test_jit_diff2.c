@@ -1,15 +1,16 @@
-/* Differential tests of the translator, continued (harness: jit_diff.h): return-address
- * prediction, out-of-line TLB-miss paths, flat loads (the process VM's direct RAM loads),
+/* Differential tests of the translator, continued (harness: jit_diff.h): calls and returns,
+ * out-of-line TLB-miss paths, flat loads (the process VM's direct RAM loads),
  * FP loop blocks. Everything runs translating at the first entry and tiered; the random
  * programs and these tests also with flat loads. */
 #include "jit_diff.h"
 
-/* Return-address prediction (translate_ret.c): recursion deeper than the ring, a call
- * through JALR returning through x5, a callee that returns past the instruction after its
- * call (a mispredicted return), stopped at many points; then a callee on another page that
- * rewrites the instruction its caller returns to: the return must run the new instruction,
- * not the dropped block the ring pointed at. */
-static void test_return_prediction(void **state)
+/* Calls and returns (JALR exits through the lookup cache): deep recursion, a call through
+ * JALR returning through x5, a callee that returns past the instruction after its call,
+ * stopped at many points; then a callee on another page that rewrites the instruction its
+ * caller returns to: the return must run the new instruction, not the dropped block. (A
+ * return-address ring predicting such returns was tried and measured no faster than the
+ * inline lookup-cache probe: docs/jit.md.) */
+static void test_calls_and_returns(void **state)
 {
 	const uint64_t base = RAM_BASE + 0x1100, f = RAM_BASE + 0x2100;
 	const uint32_t prog[] = {
@@ -82,13 +83,6 @@ static void test_return_prediction(void **state)
 		assert_int_equal(b->h.pc, base + 16);
 		assert_int_equal(b->h.x[11], calls - 1 + 100);
 	}
-	/* TLB flushes and context changes empty the ring (returns would skip the fetch TLB). */
-	core_of(&b->h)->jit_ret[3].pc = base;
-	hart_flush_tlb(&b->h);
-	assert_int_equal(core_of(&b->h)->jit_ret[3].pc, 1);
-	core_of(&b->h)->jit_ret[5].pc = base;
-	mmu_flush_page(&b->h, base);
-	assert_int_equal(core_of(&b->h)->jit_ret[5].pc, 1);
 }
 
 /* TLB-miss paths are emitted after the block body with the register cache of their access:
@@ -218,7 +212,7 @@ static int setup_flat(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_return_prediction), cmocka_unit_test(test_out_of_line_slow_paths),
+	    cmocka_unit_test(test_calls_and_returns), cmocka_unit_test(test_out_of_line_slow_paths),
 	    cmocka_unit_test(test_flat_loads),	      cmocka_unit_test(test_fp_loop_x_regs),
 	    cmocka_unit_test(test_random_programs),
 	};

@@ -18,8 +18,6 @@
 #define TLB_SIZE    (1U << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
 
-#define JIT_RET_SIZE 16 /* return-address ring entries (a power of 2) */
-
 /* mstatus bits */
 #define MS_SIE	     (1ULL << 1)
 #define MS_MIE	     (1ULL << 3)
@@ -86,26 +84,11 @@ struct core {
 	int jit_dirty;	      /* a store hit translated code, or a flush was requested */
 	void *jit_lc;	      /* the jit's lookup cache, for translated code */
 	uint64_t jit_lc_salt; /* generation << 48, xor-ed into lookup-cache keys (jit.c) */
-	/* Return-address prediction (jit/translate.c): a ring of (guest return address, host
-	 * code of the landing stub in the calling block) pushed by translated calls and checked
-	 * by returns; jit_ret_top is the byte offset of the top entry. Emptied whenever the
-	 * lookup cache is, and on TLB flushes and translation-context changes. */
-	struct jit_ret {
-		uint64_t pc, code;
-	} jit_ret[JIT_RET_SIZE];
-	uint32_t jit_ret_top;
 	/* Loads with platform flat_loads (jit/translate_mem.c): va - jit_flat_lo <= jit_flat_span
 	 * addresses jit_flat_hva + (va - jit_flat_lo) (RAM region 0, less 8 bytes at its end). */
 	uint64_t jit_flat_lo, jit_flat_span;
 	uint8_t *jit_flat_hva;
 };
-
-/* Empties the return-address ring: odd pcs never match a return target. */
-static inline void core_jit_ret_clear(struct core *c)
-{
-	for (unsigned i = 0; i < JIT_RET_SIZE; i++)
-		c->jit_ret[i].pc = 1;
-}
 
 static inline struct core *core_of(const struct hart *h)
 {

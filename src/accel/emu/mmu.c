@@ -46,7 +46,6 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 		if (((c->tlb[a][idx].tag ^ va) & ~PG_MASK) == 0)
 			c->tlb[a][idx].tag = TLB_INVALID;
 	c->fetch_page = TLB_INVALID;
-	core_jit_ret_clear(c);
 }
 
 /* Privilege used for an access: loads and stores in M-mode with MPRV use MPP. */
@@ -67,7 +66,6 @@ void mmu_ctx_update(struct hart *h)
 	    << 3;
 	c->ictx = (uint64_t)h->priv << 3;
 	c->fetch_page = TLB_INVALID;
-	core_jit_ret_clear(c); /* predicted returns skip the fetch-TLB check */
 }
 
 /* Walks the page table. Returns 0 with *pa set, or the exception cause. */

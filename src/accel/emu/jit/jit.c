@@ -106,7 +106,6 @@ static void jit_lc_clear(struct core *c)
 {
 	struct jit *j = c->jit;
 
-	core_jit_ret_clear(c); /* predicted returns land in blocks that may be gone */
 	c->jit_lc_salt += 1ULL << 48;
 	if ((c->jit_lc_salt >> 48) < 0x8000)
 		return;
@@ -189,7 +188,6 @@ int jit_init(struct hart *h)
 	 * which never passes the fetch-TLB check with addend 0 (no host page is at guest
 	 * address 0). Writing 1 MiB here cost the process VM's start-up its page faults. */
 	c->jit_lc_salt = 1ULL << 48;
-	core_jit_ret_clear(c);
 	return 0;
 }
 

@@ -537,26 +537,16 @@ static void tr_jal(struct tctx *t, uint32_t i, uint64_t pc, uint64_t next)
 	int64_t off = (int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) | (i & 0xff000) |
 				((i >> 9) & 0x800) | ((i >> 20) & 0x7fe));
 
-	uint8_t *ret = NULL;
-
 	if (RD(i))
 		emit_mov_ri(&t->e, dst_reg(t, RD(i)), next);
-	if (t->loop && pc + (uint64_t)off == t->pc0) {
+	if (t->loop && pc + (uint64_t)off == t->pc0)
 		loop_back(t);
-		return;
-	}
-	if (translate_ret_is_link(RD(i)))
-		ret = translate_ret_push(t, next);
-	exit_static(t, pc + (uint64_t)off, t->k);
-	translate_ret_landing(t, ret, next);
+	else
+		exit_static(t, pc + (uint64_t)off, t->k);
 }
 
 static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 {
-	uint8_t *ret = NULL;
-
-	if (translate_ret_is_link(RD(i)))
-		ret = translate_ret_push(t, next);
 	translate_load_x(t, RAX, RS1(i));
 	if ((int32_t)i >> 20)
 		emit_alu_ri(&t->e, true, ALU_ADD, RAX, (int32_t)i >> 20);
@@ -567,11 +557,8 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	}
 	translate_write_back(t);
 	emit_mov_mr(&t->e, true, MEM(RBX, OFF_PC), RAX);
-	if (!RD(i) && translate_ret_is_link(RS1(i)))
-		translate_ret_check(t); /* a return: predicted by the ring */
 	jit_emit_probe(&t->e);
 	emit_jmp(&t->e, t->j->cold_code);
-	translate_ret_landing(t, ret, next);
 }
 
 /* Emits the instructions of the block (once, or twice with inline F/D: see jit_translate). */

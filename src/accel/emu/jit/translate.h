@@ -120,13 +120,6 @@ void translate_flat_init(struct tctx *t, struct hart *h);
 bool translate_sys_ok(uint32_t i);
 void translate_sys(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
 
-/* translate_ret.c: return-address prediction. Calls (rd = x1/x5) push before their exit
- * (rax, rcx scratch) and emit the landing stub after it; returns check before the probe. */
-bool translate_ret_is_link(unsigned r);
-uint8_t *translate_ret_push(struct tctx *t, uint64_t next);
-void translate_ret_landing(struct tctx *t, uint8_t *imm, uint64_t next);
-void translate_ret_check(struct tctx *t);
-
 /* translate_fp.c */
 enum { FP_HELPER, FP_INLINE, FP_INLINE_RNE };
 /* FP_INLINE: the instruction can run inline whenever FS is Dirty; FP_INLINE_RNE: also needs
