@@ -201,6 +201,44 @@ static void test_fp_loop_x_regs(void **state)
 	}
 }
 
+/* Two blocks on two pages jumping to each other (chained across pages with flat loads: the
+ * process VM's case), then the second rewritten by a guest store from a third page, then
+ * behind the harts' back with a flush request (epoch): the new instruction must run. */
+static void test_cross_page_chains(void **state)
+{
+	const uint64_t pa = RAM_BASE + 0x3000, pb = RAM_BASE + 0x4000, pc = RAM_BASE + 0x5000;
+	const uint32_t on_a[] = {ADDI(1, 1, 1), JAL(0, (int32_t)(pb - pa - 4))};
+	const uint32_t on_b[] = {ADDI(2, 2, 2), JAL(0, (int32_t)(pa - pb - 4))};
+	const uint32_t on_c[] = {SW(9, 10, 0), JAL(0, (int32_t)(pa - pc - 4))};
+	const uint32_t host_patch = ADDI(2, 2, 7);
+
+	(void)state;
+	both_code(pa, on_a, 2);
+	both_code(pb, on_b, 2);
+	both_code(pc, on_c, 2);
+	reset_both();
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++) {
+		(*t)->h.pc = pa;
+		(*t)->h.x[2] = 0;
+		(*t)->h.x[9] = ADDI(2, 2, 40);
+		(*t)->h.x[10] = pb;
+	}
+	run_compare(4000, 1000, "xpage-1");
+	assert_int_equal(b->h.x[2], 2 * 1000);
+	if (b->p.flat_loads) /* linked across the pages */
+		assert_true(core_of(&b->h)->jit->nxlinks >= 2);
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++)
+		(*t)->h.pc = pc;
+	run_compare(2, 2, "xpage-2");
+	run_compare(4000, 1000, "xpage-3");
+	assert_int_equal(b->h.x[2], 2 * 1000 + 40 * 1000);
+	for (struct rvt **t = (struct rvt *[]){a, b, NULL}; *t; t++)
+		memcpy(gmem_ptr(&(*t)->m.mem, pb, 4), &host_patch, 4);
+	hart_flush_code(&b->h);
+	run_compare(4000, 1000, "xpage-4");
+	assert_int_equal(b->h.x[2], 2 * 1000 + 40 * 1000 + 7 * 1000);
+}
+
 static int setup_flat(void **state)
 {
 	int r = setup_hot1(state);
@@ -214,7 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_calls_and_returns), cmocka_unit_test(test_out_of_line_slow_paths),
 	    cmocka_unit_test(test_flat_loads),	      cmocka_unit_test(test_fp_loop_x_regs),
-	    cmocka_unit_test(test_random_programs),
+	    cmocka_unit_test(test_random_programs),   cmocka_unit_test(test_cross_page_chains),
 	};
 	int r = cmocka_run_group_tests_name("translate at once", tests, setup_hot1, teardown);
 

@@ -201,14 +201,21 @@ static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 	translate_write_back(t);
 	if (k + 1 < t->n) /* a side exit: give back the budget of the rest of the block */
 		emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)(t->n - k - 1));
-	if (((target ^ t->pc0) & ~PG_MASK) == 0)
+	bool other = ((target ^ t->pc0) & ~PG_MASK) != 0;
+
+	/* Another page: chainable only in the process VM (t->flat: no address translation, the
+	 * dispatcher records the link and unlinks it when the target page changes), else
+	 * through the lookup cache. */
+	if (!other || t->flat)
 		field = emit_jmp(&t->e, NULL);
 	translate_set_pc(t, target);
-	if (!field) {		       /* another page: through the lookup cache */
+	if (!field) {
 		jit_emit_probe(&t->e); /* inline: this exit's own indirect jump */
 		emit_jmp(&t->e, t->j->cold_code);
 		return;
 	}
+	if (other)
+		emit_mov_mi(&t->e, MEM(R12, (int32_t)offsetof(struct core, jit_xpage)), 1);
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
 	emit_jmp(&t->e, t->j->exit);
 }
