@@ -31,7 +31,7 @@ def progs(tmp_path_factory):
         pytest.skip(f"*** {CC} missing (scripts/install-deps.sh): gasang exec tests SKIPPED ***")
     out = tmp_path_factory.mktemp("rvprogs")
     built = {}
-    for name in ("args", "files", "procs", "sig", "hostile", "net"):
+    for name in ("args", "files", "procs", "sig", "hostile", "net", "hotfault"):
         exe = out / name
         subprocess.run([CC, "-O2", "-static", "-o", exe, SRC / f"{name}.c"], check=True)
         built[name] = exe
@@ -138,6 +138,16 @@ def test_signals(progs):
                 "after segv\n")
     assert r.stdout == expected
     same_as_qemu(progs["sig"], out=r.stdout)
+
+
+def test_fault_in_translated_block(progs):
+    """A load through a bad pointer in a hot, translated loop (direct RAM loads in exec):
+    SIGSEGV with the interpreter's fault address, pc and registers."""
+    outs = [run_gasang("exec", "--accel", accel, progs["hotfault"], check_status=0).stdout
+            for accel in ("emu", "emu-interp")]
+    assert "segv: sig=11 addr=0x18 pc=sum_loop+" in outs[0], outs[0]
+    assert outs[0].endswith("after segv\n")
+    assert outs[0] == outs[1]
 
 
 def test_signal_death_exit_status(progs):

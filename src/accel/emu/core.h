@@ -84,6 +84,11 @@ struct core {
 	int jit_dirty;	      /* a store hit translated code, or a flush was requested */
 	void *jit_lc;	      /* the jit's lookup cache, for translated code */
 	uint64_t jit_lc_salt; /* generation << 48, xor-ed into lookup-cache keys (jit.c) */
+	int64_t jit_xpage;    /* the chainable exit just taken leads to another page */
+	/* Loads with platform flat_loads (jit/translate_mem.c): va - jit_flat_lo <= jit_flat_span
+	 * addresses jit_flat_hva + (va - jit_flat_lo) (RAM region 0, less 8 bytes at its end). */
+	uint64_t jit_flat_lo, jit_flat_span;
+	uint8_t *jit_flat_hva;
 };
 
 static inline struct core *core_of(const struct hart *h)

@@ -63,6 +63,9 @@ struct rv_platform {
 	 * that raised it; a handler returning true has set h->pc (pc + 4 after an ECALL) and the
 	 * core continues there. NULL, or false returned: the trap is taken normally. */
 	bool (*user_trap)(struct hart *h, unsigned cause, uint64_t tval);
+	/* Set by the process VM: loads never go through page tables or MPRV (U-mode, satp Bare,
+	 * for good), so the translator may address the single RAM region directly. */
+	bool flat_loads;
 	unsigned nharts;
 	struct hart **harts;
 	void *sbi; /* the host SBI's state (accel/emu/sbi.c), used by sbi_call */

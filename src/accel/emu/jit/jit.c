@@ -128,6 +128,7 @@ static void jit_flush_all(struct hart *h)
 		j->pages[j->marked[i]] = NULL;
 	}
 	j->nmarked = 0;
+	j->nxlinks = 0; /* the code they were in is gone */
 	memset(j->hash, 0, sizeof(j->hash));
 	j->nblocks = 0;
 	j->cache_top = j->cache + JIT_TRAMP_SIZE;
@@ -184,8 +185,10 @@ int jit_init(struct hart *h)
 	emit_trampolines(j);
 	c->jit = j;
 	c->jit_lc = j->lc;
-	c->jit_lc_salt = 0x7fffULL << 48;
-	jit_lc_clear(c); /* clears for real */
+	/* Generation 1 over calloc's zeros: a zero key equals pc ^ salt only for pc = 1 << 48,
+	 * which never passes the fetch-TLB check with addend 0 (no host page is at guest
+	 * address 0). Writing 1 MiB here cost the process VM's start-up its page faults. */
+	c->jit_lc_salt = 1ULL << 48;
 	return 0;
 }
 
@@ -268,6 +271,23 @@ static void jit_mark_page(struct hart *h, uint64_t idx, const uint8_t *host_page
 	}
 }
 
+/* Unlinks the chained jumps into page idx (all of them: UINT64_MAX): each goes back to its
+ * exit stub right after it. */
+static void jit_unlink_pages(struct jit *j, uint64_t idx)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < j->nxlinks; i++) {
+		struct jit_xlink *l = &j->xlinks[i];
+
+		if (idx == UINT64_MAX || l->idx == idx)
+			emit_patch_rel32(l->field, l->field + 4);
+		else
+			j->xlinks[n++] = *l;
+	}
+	j->nxlinks = n;
+}
+
 /* Drops the translations of RAM page idx. */
 static void jit_drop_page(struct hart *h, uint64_t idx)
 {
@@ -285,6 +305,7 @@ static void jit_drop_page(struct hart *h, uint64_t idx)
 	}
 	free(j->pages[idx]);
 	j->pages[idx] = NULL;
+	jit_unlink_pages(j, idx);
 	j->invalidations++;
 	jit_lc_clear(c);  /* drop lookup-cache entries of the page's blocks */
 	c->jit_dirty = 1; /* the running block may be one of them: leave it */
@@ -306,6 +327,7 @@ void jit_request_flush(struct hart *h)
 	if (c->jit) {
 		/* Pages are compared with their copies before their blocks run again. */
 		c->jit->epoch++;
+		jit_unlink_pages(c->jit, UINT64_MAX);
 		jit_lc_clear(c);
 		c->jit_dirty = 1;
 	}
@@ -480,6 +502,7 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 			continue;
 		}
 		c->jit_dirty = 0;
+		c->jit_xpage = 0;
 		j->enter_budget = c->jit_budget;
 		r = j->enter(h, c, b->code);
 		/* Translated code counts instructions in the budget only (translate.c). */
@@ -494,8 +517,20 @@ uint64_t jit_run(struct hart *h, uint64_t budget)
 			c->jit_budget--;
 			continue;
 		}
-		if (b->ninsn && j->flushes == flushes && !c->jit_dirty)
-			emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+		if (b->ninsn && j->flushes == flushes && !c->jit_dirty) {
+			if (c->jit_xpage) { /* another page: unlinked when that page changes */
+				uint64_t idx = jit_page_index(h, b->pa);
+
+				if (j->nxlinks < JIT_MAX_XLINKS && idx != UINT64_MAX &&
+				    j->pages[idx] && j->pages[idx]->epoch == j->epoch) {
+					j->xlinks[j->nxlinks++] =
+					    (struct jit_xlink){(uint8_t *)(uintptr_t)r, idx};
+					emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+				}
+			} else {
+				emit_patch_rel32((uint8_t *)(uintptr_t)r, b->code);
+			}
+		}
 		next = b;
 	}
 	return budget - (uint64_t)c->jit_budget;

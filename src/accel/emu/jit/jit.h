@@ -14,6 +14,7 @@
 #define JIT_LC_SIZE    (1U << 15)  /* per-hart lookup cache entries */
 #define JIT_MAX_INSNS  64	   /* guest instructions per block */
 #define JIT_BLOCK_ROOM (24U << 10) /* code bytes a block may need at most */
+#define JIT_MAX_XLINKS 4096	   /* chained jumps to other pages (process VM) */
 
 /* One translated guest basic block. Key: (guest virtual pc, physical address of pc). The
  * code does not depend on the privilege level or the page tables: loads and stores go
@@ -77,6 +78,15 @@ struct jit {
 	uint64_t translate_ns, start_ns; /* time spent translating; jit_init() time */
 	bool debug;			 /* GASANG_JIT_DEBUG: log translations and flushes */
 	bool stats; /* GASANG_JIT_STATS: print a summary when the hart is freed */
+	/* Chained jumps to another page (the process VM only: its fetches are untranslated,
+	 * so a virtual page is its physical page for good): the rel32 field and the target's
+	 * page. Unlinked when that page is dropped, on every flush request (epoch) and on a
+	 * full flush, so every entry into a page that may have changed goes through a lookup. */
+	struct jit_xlink {
+		uint8_t *field;
+		uint64_t idx;
+	} xlinks[JIT_MAX_XLINKS];
+	unsigned nxlinks;
 };
 
 /* jit.c */

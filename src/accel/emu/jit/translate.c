@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OFF_DCTX   ((int32_t)offsetof(struct core, dctx))
 #define OFF_BUDGET ((int32_t)offsetof(struct core, jit_budget))
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by << 4");
@@ -33,36 +32,6 @@ static bool caller_saved(int r)
 }
 
 /* C helpers called from translated code. */
-static bool helper_load(struct hart *h, uint64_t va, unsigned info)
-{
-	unsigned f3 = info & 7, rd = info >> 8;
-	uint64_t v;
-
-	if (!mmu_load_slow(h, va, 1U << (f3 & 3), &v))
-		return false;
-	switch (f3) {
-	case 0:
-		v = (uint64_t)(int64_t)(int8_t)v;
-		break;
-	case 1:
-		v = (uint64_t)(int64_t)(int16_t)v;
-		break;
-	case 2:
-		v = sext32(v);
-		break;
-	}
-	if (rd)
-		h->x[rd] = v;
-	return true;
-}
-
-static int helper_store(struct hart *h, uint64_t va, uint64_t val, unsigned size)
-{
-	if (!mmu_store_slow(h, va, size, val))
-		return 0;
-	return core_of(h)->jit_dirty ? 2 : 1;
-}
-
 /* F/D instructions, as the interpreter runs them: 0 after raising, 1, or 2 when an FP store
  * wrote translated code. */
 static int helper_fp(struct hart *h, uint32_t insn)
@@ -111,60 +80,6 @@ static uint64_t helper_div(uint64_t a, uint64_t b, unsigned op)
 	default:
 		return b ? a % b : a;
 	}
-}
-
-/* Whether the expanded instruction is one the translator handles. */
-static bool translatable(uint32_t i)
-{
-	unsigned f3 = F3(i), f7 = F7(i);
-
-	switch (i & 0x7f) {
-	case 0x37:
-	case 0x17:
-	case 0x6f:
-		return true;
-	case 0x67:
-		return f3 == 0;
-	case 0x63:
-		return f3 != 2 && f3 != 3;
-	case 0x03:
-		return f3 != 7;
-	case 0x23:
-		return f3 <= 3;
-	case 0x13:
-		if (f3 == 1)
-			return (i >> 26) == 0;
-		if (f3 == 5)
-			return (i >> 26) == 0 || (i >> 26) == 0x10;
-		return true;
-	case 0x1b:
-		if (f3 == 0)
-			return true;
-		if (f3 == 1)
-			return f7 == 0;
-		return f3 == 5 && (f7 == 0 || f7 == 0x20);
-	case 0x33:
-		return f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5));
-	case 0x07:
-	case 0x27:
-	case 0x43:
-	case 0x47:
-	case 0x4b:
-	case 0x4f:
-	case 0x53:
-		return true; /* helper_fp() */
-	case 0x0f:
-	case 0x2f:
-	case 0x73:
-		return translate_sys_ok(i); /* translate_sys.c */
-	case 0x3b:
-		if (f7 == 0)
-			return f3 == 0 || f3 == 1 || f3 == 5;
-		if (f7 == 0x20)
-			return f3 == 0 || f3 == 5;
-		return f7 == 1 && (f3 == 0 || f3 >= 4);
-	}
-	return false;
 }
 
 /* Host register of guest register r (r != 0), mapping it (and loading it when load) if it
@@ -286,14 +201,21 @@ static void exit_static(struct tctx *t, uint64_t target, unsigned k)
 	translate_write_back(t);
 	if (k + 1 < t->n) /* a side exit: give back the budget of the rest of the block */
 		emit_alu_ri(&t->e, true, ALU_ADD, RBP, (int32_t)(t->n - k - 1));
-	if (((target ^ t->pc0) & ~PG_MASK) == 0)
+	bool other = ((target ^ t->pc0) & ~PG_MASK) != 0;
+
+	/* Another page: chainable only in the process VM (t->flat: no address translation, the
+	 * dispatcher records the link and unlinks it when the target page changes), else
+	 * through the lookup cache. */
+	if (!other || t->flat)
 		field = emit_jmp(&t->e, NULL);
 	translate_set_pc(t, target);
-	if (!field) {		       /* another page: through the lookup cache */
+	if (!field) {
 		jit_emit_probe(&t->e); /* inline: this exit's own indirect jump */
 		emit_jmp(&t->e, t->j->cold_code);
 		return;
 	}
+	if (other)
+		emit_mov_mi(&t->e, MEM(R12, (int32_t)offsetof(struct core, jit_xpage)), 1);
 	emit_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)field);
 	emit_jmp(&t->e, t->j->exit);
 }
@@ -331,103 +253,6 @@ void translate_exit_after(struct tctx *t, unsigned k, uint64_t next)
 	emit_mov_ri(&t->e, RCX, k + 1);
 	if (t->ntail < sizeof(t->tail_jumps) / sizeof(t->tail_jumps[0]))
 		t->tail_jumps[t->ntail++] = emit_jmp(&t->e, NULL);
-}
-
-/* rsi = effective address; rax = TLB index * 16; flags = tag compare. */
-uint8_t *translate_tlb_check(struct tctx *t, unsigned acc, unsigned rs1, int32_t imm, unsigned size)
-{
-	_Static_assert(TLB_SIZE <= (1U << (31 - PG_SHIFT)), "the TLB index fits 32-bit ops");
-	if (rs1)
-		emit_lea(&t->e, RDX, MEM(translate_cache_reg(t, rs1, true), imm));
-	else
-		emit_mov_ri(&t->e, RDX, (uint64_t)(int64_t)imm);
-	emit_mov_rr(&t->e, false, RAX, RDX);
-	emit_shift_ri(&t->e, false, SH_SHR, RAX, PG_SHIFT - 4);
-	emit_alu_ri(&t->e, false, ALU_AND, RAX, (TLB_SIZE - 1) << 4);
-	emit_mov_rr(&t->e, true, RCX, RDX);
-	emit_alu_ri(&t->e, true, ALU_AND, RCX, (int32_t) ~(PG_MASK & ~(uint64_t)(size - 1)));
-	emit_alu_rm(&t->e, true, ALU_OR, RCX, MEM(R12, OFF_DCTX)); /* translation context */
-	emit_alu_rm(&t->e, true, ALU_CMP, RCX, MEMX(R12, RAX, OFF_TLB(acc)));
-	return emit_jcc(&t->e, CC_NE, NULL);
-}
-
-static void tr_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc)
-{
-	unsigned f3 = F3(i), size = 1U << (f3 & 3);
-	uint8_t *slow, *done, *ok;
-
-	int d = RAX;
-
-	/* rd is mapped before the branch, so the same way on both paths. Its host register is
-	 * loaded only if it may hold a value not yet in hart.x[] (the slow path writes
-	 * hart.x[rd] back first and reloads it after the helper). */
-	if (RD(i))
-		d = translate_cache_reg(t, RD(i), t->dirty[RD(i)] || RD(i) == RS1(i));
-	slow = translate_tlb_check(t, ACC_LOAD, RS1(i), (int32_t)i >> 20, size);
-	emit_alu_rm(&t->e, true, ALU_ADD, RDX, MEMX(R12, RAX, OFF_TLB(ACC_LOAD) + 8));
-	if (size == 8)
-		emit_mov_rm(&t->e, true, d, MEM(RDX, 0));
-	else
-		emit_load_ext(&t->e, size, f3 < 4, d, MEM(RDX, 0));
-	done = emit_jmp(&t->e, NULL);
-	if (slow)
-		emit_patch_rel32(slow, t->e.p);
-	translate_set_pc(t, pc);
-	translate_fp_fold(t);
-	translate_write_back(t);
-	emit_mov_rr(&t->e, true, RSI, RDX);
-	emit_mov_rr(&t->e, true, RDI, RBX);
-	emit_mov_ri(&t->e, RDX, f3 | RD(i) << 8);
-	translate_call(t, (const void *)helper_load);
-	translate_reload(t, RD(i));
-	emit_test_rr(&t->e, false, RAX, RAX);
-	ok = emit_jcc(&t->e, CC_NE, NULL);
-	translate_exit_after(t, k, 0);
-	if (ok)
-		emit_patch_rel32(ok, t->e.p);
-	if (done)
-		emit_patch_rel32(done, t->e.p);
-	if (RD(i))
-		t->dirty[RD(i)] = true; /* only now: the slow path must not write it back */
-}
-
-static void tr_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next)
-{
-	unsigned size = 1U << F3(i);
-	int32_t imm = (int32_t)((uint32_t)((int32_t)i >> 25) << 5 | ((i >> 7) & 31));
-	uint8_t *slow, *done;
-
-	int v = RAX;
-
-	if (RS2(i)) /* mapped before the branch: the same way on both paths */
-		v = translate_cache_reg(t, RS2(i), true);
-	slow = translate_tlb_check(t, ACC_STORE, RS1(i), imm, size);
-	emit_mov_rm(&t->e, true, RCX, MEMX(R12, RAX, OFF_TLB(ACC_STORE) + 8));
-	if (!RS2(i))
-		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
-	if (size >= 4)
-		emit_mov_mr(&t->e, size == 8, MEMX(RDX, RCX, 0), v);
-	else
-		emit_mov_mr_narrow(&t->e, size, MEMX(RDX, RCX, 0), v);
-	done = emit_jmp(&t->e, NULL);
-	if (slow)
-		emit_patch_rel32(slow, t->e.p);
-	translate_set_pc(t, pc);
-	translate_fp_fold(t);
-	translate_write_back(t);
-	if (RS2(i))
-		emit_mov_rr(&t->e, true, RAX, v);
-	else
-		emit_alu_rr(&t->e, false, ALU_XOR, RAX, RAX);
-	emit_mov_rr(&t->e, true, RSI, RDX);
-	emit_mov_rr(&t->e, true, RDX, RAX);
-	emit_mov_rr(&t->e, true, RDI, RBX);
-	emit_mov_ri(&t->e, RCX, size);
-	translate_call(t, (const void *)helper_store);
-	translate_reload(t, 0);
-	translate_helper_result(t, k, next);
-	if (done)
-		emit_patch_rel32(done, t->e.p);
 }
 
 /* F/D: pc stored, then helper_fp(h, insn). */
@@ -526,6 +351,10 @@ static void tr_opimm32(struct tctx *t, uint32_t i)
 	unsigned sh = (i >> 20) & 31;
 	int s = src_reg(t, RS1(i), RAX), d = dst_reg(t, RD(i));
 
+	if (F3(i) == 0 && !((int32_t)i >> 20)) { /* sext.w */
+		emit_movsxd(&t->e, d, s);
+		return;
+	}
 	if (d != s)
 		emit_mov_rr(&t->e, false, d, s);
 	if (F3(i) == 0)
@@ -534,7 +363,9 @@ static void tr_opimm32(struct tctx *t, uint32_t i)
 		emit_shift_ri(&t->e, false, SH_SHL, d, sh);
 	else
 		emit_shift_ri(&t->e, false, F7(i) ? SH_SAR : SH_SHR, d, sh);
-	emit_movsxd(&t->e, d, d);
+	if (F3(i) != 5 || F7(i) || !sh) /* SRLIW by 1..31: bit 31 is 0, the 32-bit op
+					   zero-extended, which is the sign extension */
+		emit_movsxd(&t->e, d, d);
 }
 
 /* Base integer OP/OP-32 and MUL/MULW on host registers: d = s1 op s2. */
@@ -737,71 +568,6 @@ static void tr_jalr(struct tctx *t, uint32_t i, uint64_t next)
 	emit_jmp(&t->e, t->j->cold_code);
 }
 
-/* Target of the block's last instruction, a branch or JAL (else 1: never a pc). */
-static uint64_t loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n)
-{
-	uint32_t i = insns[n - 1];
-
-	for (unsigned k = 0; k + 1 < n; k++)
-		pc += lens[k];
-	if ((i & 0x7f) == 0x63)
-		return pc +
-		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 19) |
-						    ((i & 0x80) << 4) | ((i >> 20) & 0x7e0) |
-						    ((i >> 7) & 0x1e));
-	if ((i & 0x7f) == 0x6f)
-		return pc +
-		       (uint64_t)(int64_t)(int32_t)((uint32_t)((int32_t)(i & 0x80000000U) >> 11) |
-						    (i & 0xff000) | ((i >> 9) & 0x800) |
-						    ((i >> 20) & 0x7fe));
-	return 1;
-}
-
-static bool is_jump(uint32_t i)
-{
-	return (i & 0x7f) == 0x63 || (i & 0x7f) == 0x6f || (i & 0x7f) == 0x67;
-}
-
-/* Decodes the block: fills insns/pcs, returns the count; *ends says the last one is a
- * control transfer. */
-static unsigned scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens, bool *ends)
-{
-	unsigned n = 0;
-	uint64_t start = pc;
-
-	*ends = false;
-	while (n < JIT_MAX_INSNS) {
-		unsigned off = (unsigned)(pc & PG_MASK);
-		uint16_t lo;
-		uint32_t insn;
-
-		memcpy(&lo, page + off, 2);
-		if ((lo & 3) != 3) {
-			insn = rvc_table[lo];
-			lens[n] = 2;
-		} else {
-			if (off > PG_SIZE - 4)
-				break; /* crosses the page: left to the interpreter */
-			memcpy(&insn, page + off, 4);
-			lens[n] = 4;
-		}
-		if (!translatable(insn))
-			break;
-		insns[n++] = insn;
-		pc += lens[n - 1];
-		/* Conditional branches do not end a block (superblocks: the taken path is a side
-		 * exit); jumps do. */
-		if ((insn & 0x7f) == 0x6f || (insn & 0x7f) == 0x67)
-			break;
-		if ((insn & 0x7f) == 0x63 && loop_target(start, insns, lens, n) == start)
-			break; /* a loop's back edge: ends the block (loop blocks, below) */
-		if ((pc & PG_MASK) == 0)
-			break;
-	}
-	*ends = n && is_jump(insns[n - 1]);
-	return n;
-}
-
 /* Emits the instructions of the block (once, or twice with inline F/D: see jit_translate). */
 static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens, bool ends)
 {
@@ -811,16 +577,18 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	memset(t->reg_in, -1, sizeof(t->reg_in));
 	memset(t->dirty, 0, sizeof(t->dirty));
 	translate_fp_reset(t);
+	t->nslow = 0;
+	t->nnan_fix = 0;
 	t->insns = insns;
 	if (t->loop) { /* load every register once; all count as dirty (exact on any exit) */
 		for (unsigned k = 0; k < t->n; k++) {
-			unsigned f[3] = {RD(insns[k]), RS1(insns[k]), RS2(insns[k])};
+			uint32_t set = translate_x_regs(insns[k]);
 
 			t->k = k;
-			for (unsigned m = 0; m < 3; m++)
-				if (f[m]) {
-					translate_cache_reg(t, f[m], true);
-					t->dirty[f[m]] = true;
+			for (unsigned r = 1; r < 32; r++)
+				if (set & (1U << r)) {
+					translate_cache_reg(t, r, true);
+					t->dirty[r] = true;
 				}
 		}
 		if (t->fp_fast)
@@ -854,10 +622,10 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 			tr_branch(t, i, k, pc, next);
 			break;
 		case 0x03:
-			tr_load(t, i, k, pc);
+			translate_load(t, i, k, pc);
 			break;
 		case 0x23:
-			tr_store(t, i, k, pc, next);
+			translate_store(t, i, k, pc, next);
 			break;
 		case 0x13:
 			if (RD(i))
@@ -888,6 +656,9 @@ static void emit_body(struct tctx *t, const uint32_t *insns, const uint8_t *lens
 	}
 	if (!ends)
 		exit_static(t, pc, t->n - 1);
+	for (unsigned m = 0; m < t->nslow; m++)
+		translate_slow_path(t, &t->slow[m]);
+	translate_fp_fixups(t);
 }
 
 /* GASANG_JIT_PERF=1: every block goes to /tmp/perf-PID.map (perf's format for JIT code:
@@ -914,16 +685,6 @@ static void perf_note(const struct jit_block *b, const uint8_t *end)
 			(unsigned long)(end - b->code), (unsigned long long)b->vpc);
 }
 
-/* Distinct nonzero registers in the register fields of the block's instructions. */
-static unsigned field_regs(const uint32_t *insns, unsigned n)
-{
-	uint32_t set = 0;
-
-	for (unsigned k = 0; k < n; k++)
-		set |= 1U << RD(insns[k]) | 1U << RS1(insns[k]) | 1U << RS2(insns[k]);
-	return (unsigned)__builtin_popcount(set & ~1U);
-}
-
 /* Blocks with inline F/D get two bodies: the inline one, entered when the guard holds (FS
  * Dirty, frm RNE if needed), and one calling the FPU for every F/D instruction (FS Off or
  * Initial: traps and the dirty marking; other rounding modes). Neither FS nor frm can change
@@ -939,7 +700,7 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	uint8_t *nobudget = NULL, *fail[4];
 	unsigned nfail = 0;
 	bool ends, fp = false, frm = false;
-	unsigned n = scan(page, b->vpc, insns, lens, &ends);
+	unsigned n = translate_scan(page, b->vpc, insns, lens, &ends);
 
 	for (unsigned k = 0; k < n; k++) {
 		int kind = translate_fp_kind(insns[k]);
@@ -949,15 +710,17 @@ unsigned jit_translate(struct hart *h, struct jit_block *b, const uint8_t *page)
 	}
 	if (fp && n > JIT_MAX_FP_INSNS) {
 		n = JIT_MAX_FP_INSNS;
-		ends = is_jump(insns[n - 1]);
+		ends = translate_is_jump(insns[n - 1]);
 		frm = false;
 		for (unsigned k = 0; k < n; k++)
 			frm |= translate_fp_kind(insns[k]) == FP_INLINE_RNE;
 	}
 	emit_init(&t.e, j->cache_top, (uint64_t)(j->cache_end - j->cache_top));
+	translate_flat_init(&t, h);
 	t.n = n;
-	t.loop = ends && loop_target(b->vpc, insns, lens, n) == b->vpc &&
-		 field_regs(insns, n) <= NPOOL && translate_fp_field_regs(insns, n) <= NFPOOL;
+	t.loop = ends && translate_loop_target(b->vpc, insns, lens, n) == b->vpc &&
+		 translate_field_regs(insns, n) <= NPOOL &&
+		 translate_fp_field_regs(insns, n) <= NFPOOL;
 	if (n) {
 		/* Entry: the budget only. Kicks, interrupts and CSR writes that made one
 		 * deliverable are looked at by the dispatcher, which gets control back at least

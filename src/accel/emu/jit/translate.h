@@ -26,6 +26,20 @@
 #define NPOOL  9
 #define NFPOOL 14 /* xmm2..xmm15; xmm0/xmm1 are scratch */
 
+/* A load/store's TLB-miss path, emitted after the block's body (the hot path stays straight)
+ * with the register-cache state of the access. */
+struct slow_path {
+	uint8_t *jump, *resume; /* the jcc to patch; where the hot path goes on */
+	uint32_t i;
+	unsigned k;
+	uint64_t pc, next;
+	int v;	       /* stores: the host register holding the value (RAX: x0) */
+	bool from_rax; /* flat loads: the guest address is rax + lo (rdx not set) */
+	int32_t lo;
+	int8_t slot_of[32], fslot_of[32];
+	bool dirty[32], fdirty[32];
+};
+
 struct tctx {
 	struct emit e;
 	struct jit *j;
@@ -43,6 +57,9 @@ struct tctx {
 	/* The body being emitted runs F/D inline: the block's guard checked FS = Dirty (and
 	 * frm = RNE when needed), and MXCSR's flags hold no flag fflags lacks at block entry. */
 	bool fp_fast;
+	/* Integer loads address RAM directly (platform flat_loads): flat_lo is RAM's start. */
+	bool flat;
+	uint64_t flat_lo;
 	/* A loop block (its last instruction jumps back to its start; integer code, at most
 	 * NPOOL registers): they are loaded once, and the back edge jumps to loop_head
 	 * while the mapping is head_slot. */
@@ -54,6 +71,14 @@ struct tctx {
 	int8_t freg_in[NFPOOL];
 	bool fdirty[32];
 	unsigned flast_use[NFPOOL];
+	struct slow_path slow[JIT_MAX_INSNS];
+	unsigned nslow;
+	/* NaN results to make canonical, out of line after the body (translate_fp.c). */
+	struct {
+		uint8_t *jump, *resume;
+		int x;
+	} nan_fix[JIT_MAX_INSNS];
+	unsigned nnan_fix;
 };
 
 /* translate.c */
@@ -72,6 +97,24 @@ void translate_helper_result(struct tctx *t, unsigned k, uint64_t next);
 void translate_call(struct tctx *t, const void *fn);
 /* The F/D instruction through the interpreter's FPU (helper_fp). */
 void translate_fp_call(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+
+/* translate_scan.c: decodes a block (up to JIT_MAX_INSNS; *ends: its last instruction is a
+ * jump or branch); the last instruction's static target (else 1); distinct registers named. */
+unsigned translate_scan(const uint8_t *page, uint64_t pc, uint32_t *insns, uint8_t *lens,
+			bool *ends);
+uint64_t translate_loop_target(uint64_t pc, const uint32_t *insns, const uint8_t *lens, unsigned n);
+bool translate_is_jump(uint32_t i);
+unsigned translate_field_regs(const uint32_t *insns, unsigned n);
+/* The x registers (bit r) an instruction's fields may name: all three fields of integer
+ * instructions (a heuristic: immediates count too), only the integer ones of F/D. */
+uint32_t translate_x_regs(uint32_t i);
+
+/* translate_mem.c: integer loads and stores; their TLB-miss paths, emitted after the body. */
+void translate_load(struct tctx *t, uint32_t i, unsigned k, uint64_t pc);
+void translate_store(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t next);
+void translate_slow_path(struct tctx *t, const struct slow_path *s);
+/* Sets t->flat (and the core's jit_flat_*) when the platform has flat_loads. */
+void translate_flat_init(struct tctx *t, struct hart *h);
 
 /* translate_sys.c: FENCE, AMOs, CSR instructions (through amo_exec()/csr_exec()). */
 bool translate_sys_ok(uint32_t i);
@@ -93,6 +136,8 @@ void translate_fp_reset(struct tctx *t);
 void translate_fp_preload(struct tctx *t, const uint32_t *insns);
 unsigned translate_fp_field_regs(const uint32_t *insns, unsigned n);
 void translate_fp_write_back(struct tctx *t);
+/* After the body: the out-of-line NaN fix-ups (each jumps back). */
+void translate_fp_fixups(struct tctx *t);
 void translate_fp_reload(struct tctx *t);
 /* translate_fp_emit_fold() with rax, rcx: before every helper call. */
 void translate_fp_fold(struct tctx *t);

@@ -271,18 +271,36 @@ static void fp_mem(struct tctx *t, uint32_t i, unsigned k, uint64_t pc, uint64_t
 		t->fdirty[rd] = true;
 }
 
-/* If xmm x holds a NaN, the canonical NaN instead. */
+/* If xmm x holds a NaN, the canonical NaN instead: the fix-up is out of line (after the
+ * body, translate_fp_fixups()), so the hot path is one compare and a branch not taken. */
 static void canon_d(struct tctx *t, int x)
 {
 	struct emit *e = &t->e;
-	uint8_t *ok;
+	uint8_t *nan;
 
 	emit_sse_rr(e, 0x66, SSE_UCOMISD, false, x, x);
-	ok = emit_jcc(e, CC_NP, NULL);
-	emit_mov_ri(e, RAX, CANON_NAN_D);
-	emit_sse_rr(e, 0x66, SSE_MOVQ_TO_XMM, true, x, RAX);
-	if (ok)
-		emit_patch_rel32(ok, e->p);
+	nan = emit_jcc(e, CC_P, NULL);
+	if (!nan)
+		return; /* overflow: the translation is thrown away */
+	if (t->nnan_fix >= JIT_MAX_INSNS) {
+		e->overflow = true; /* cannot happen: one result per instruction */
+		return;
+	}
+	t->nan_fix[t->nnan_fix].jump = nan;
+	t->nan_fix[t->nnan_fix].resume = e->p;
+	t->nan_fix[t->nnan_fix++].x = x;
+}
+
+void translate_fp_fixups(struct tctx *t)
+{
+	struct emit *e = &t->e;
+
+	for (unsigned m = 0; m < t->nnan_fix; m++) {
+		emit_patch_rel32(t->nan_fix[m].jump, e->p);
+		emit_mov_ri(e, RAX, CANON_NAN_D); /* rax is scratch at every canon_d() */
+		emit_sse_rr(e, 0x66, SSE_MOVQ_TO_XMM, true, t->nan_fix[m].x, RAX);
+		emit_jmp(e, t->nan_fix[m].resume);
+	}
 }
 
 static void movapd(struct tctx *t, int dst, int src)

@@ -64,6 +64,7 @@ int uproc_start(struct uproc *p, const char *path, const char *argv0, int argc, 
 	p->plat.timebase_hz = 10000000;
 	p->plat.time_origin_ns = now_ns();
 	p->plat.user_trap = user_trap;
+	p->plat.flat_loads = true;
 	p->plat.nharts = 1;
 	ret = hart_init(h, &p->plat, 0);
 	if (ret)
