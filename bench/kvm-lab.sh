@@ -89,7 +89,7 @@ def fmt(v, unit=""):
     return f"{v:.2f}{unit}" if isinstance(v, float) else f"{v}{unit}"
 
 img = lab.build()
-lines = [f"KVM lab: outer {img['OUTER_VERSION']} in QEMU TCG (-cpu max, kvm-amd npt=1); inner "
+lines = [f"KVM lab: outer {img['OUTER_VERSION']} in QEMU TCG (-cpu {lab.OUTER_CPU}, kvm-amd npt=1); inner "
          f"{img['INNER_VERSION']}, 2 vCPUs, 512 MiB,",
          f"append \"{append}\"; {runs} runs each (order qemu gasang gasang qemu ...), medians:",
          f"{'vmm':8} {'ok':>4} {'to /init':>10} {'pre-kern':>9} {'kernel':>8} {'to exit':>9} "
