@@ -215,6 +215,16 @@ static int pc_devices(struct x86_pc *pc)
 	return e;
 }
 
+/* Whether a device sits on the PCI bus: without one the guest is not told about the bus. */
+static bool pc_pci_used(const struct x86_pc *pc)
+{
+	for (unsigned i = 0; pc->virtio && i < pc->virtio->n; i++) {
+		if (pc->virtio->a[i].pci)
+			return true;
+	}
+	return false;
+}
+
 static int pc_load(struct x86_pc *pc)
 {
 	const struct vm_config *cfg = pc->m.cfg;
@@ -235,7 +245,7 @@ static int pc_load(struct x86_pc *pc)
 		return e;
 	}
 	e = mptable_write(&pc->m, X86_MPTABLE_ADDR);
-	e = e ? e : acpi_write(&pc->m);
+	e = e ? e : acpi_write(&pc->m, pc_pci_used(pc));
 	if (e) {
 		log_error("x86 board: cannot write the MP and ACPI tables: %s", err_str(e));
 		return e;

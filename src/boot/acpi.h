@@ -4,6 +4,7 @@
 #ifndef GASANG_BOOT_ACPI_H
 #define GASANG_BOOT_ACPI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct machine;
@@ -15,7 +16,8 @@ struct machine;
 #define ACPI_SCI_IRQ	   9
 #define ACPI_S5_SLP_TYP	   5
 
-/* Writes the tables at ACPI_BASE. Returns 0 or -EFAULT. */
-int acpi_write(struct machine *m);
+/* Writes the tables at ACPI_BASE; the DSDT describes the PCI root bus (\_SB.PCI0) only when
+ * pci is set. Returns 0 or -EFAULT. */
+int acpi_write(struct machine *m, bool pci);
 
 #endif

@@ -201,6 +201,41 @@ static uint8_t *table(struct machine *m, uint32_t addr, const char *sig)
 	return t;
 }
 
+/* The PkgLength of the DSDT's Scope (\_SB), which follows the 14-byte \_S5 at offset 36. */
+static uint32_t dsdt_scope_len(const uint8_t *dsdt, uint32_t len)
+{
+	assert_true(len > 53);
+	assert_int_equal(dsdt[50], 0x10); /* ScopeOp */
+	if (dsdt[51] & 0xc0)
+		return (dsdt[51] & 0xfu) | ((uint32_t)dsdt[52] << 4);
+	return dsdt[51];
+}
+
+/* Without devices on the PCI bus the DSDT leaves out \_SB.PCI0 (Linux would scan bus 0). */
+static void test_acpi_dsdt_without_pci(void **state)
+{
+	struct machine *m = new_machine();
+	uint8_t *rsdp, *rsdt, *fadt, *dsdt;
+	uint32_t addr, len;
+	(void)state;
+
+	assert_int_equal(acpi_write(m, false), 0);
+	rsdp = gmem_ptr(&m->mem, ACPI_BASE, 20);
+	memcpy(&addr, rsdp + 16, 4);
+	rsdt = table(m, addr, "RSDT");
+	memcpy(&addr, rsdt + 36, 4);
+	fadt = table(m, addr, "FACP");
+	memcpy(&addr, fadt + 40, 4);
+	dsdt = table(m, addr, "DSDT");
+	memcpy(&len, dsdt + 4, 4);
+	assert_memory_equal(dsdt + 37, "_S5_", 4);
+	assert_null(memmem(dsdt, len, "PCI0", 4));
+	assert_non_null(memmem(dsdt, len, "QEMU0001", 8));
+	assert_int_equal(dsdt_scope_len(dsdt, len), len - 51);
+	assert_memory_equal(dsdt + 52, "_SB_", 4);
+	free_machine(m);
+}
+
 static void test_acpi_tables_and_poweroff(void **state)
 {
 	struct machine *m = new_machine();
@@ -211,7 +246,7 @@ static void test_acpi_tables_and_poweroff(void **state)
 	uint64_t v;
 	(void)state;
 
-	assert_int_equal(acpi_write(m), 0);
+	assert_int_equal(acpi_write(m, true), 0);
 	rsdp = gmem_ptr(&m->mem, ACPI_BASE, 20);
 	assert_memory_equal(rsdp, "RSD PTR ", 8);
 	assert_int_equal(sum(rsdp, 20), 0);
@@ -228,6 +263,8 @@ static void test_acpi_tables_and_poweroff(void **state)
 	assert_memory_equal(dsdt + 37, "_S5_", 4);
 	memcpy(&len, dsdt + 4, 4);
 	assert_non_null(memmem(dsdt, len, "QEMU0001", 8)); /* pvpanic */
+	assert_non_null(memmem(dsdt, len, "PCI0", 4));
+	assert_int_equal(dsdt_scope_len(dsdt, len), len - 51); /* \_SB spans the rest */
 	memcpy(&port, fadt + 64, 2);
 	assert_int_equal(port, ACPI_PM1A_CNT_PORT);
 	/* Linux's S5 entry: SLP_TYP first, then SLP_EN. */
@@ -252,6 +289,7 @@ int main(void)
 	    cmocka_unit_test(test_hypercalls_and_exits),
 	    cmocka_unit_test(test_debug_exit_and_reset),
 	    cmocka_unit_test(test_acpi_tables_and_poweroff),
+	    cmocka_unit_test(test_acpi_dsdt_without_pci),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
