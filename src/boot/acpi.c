@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "boot/acpi.h"
 #include "machine/machine.h"
 
@@ -40,11 +41,6 @@ static void finish(uint8_t *p, const char *sig, uint32_t len, uint8_t rev)
 	memcpy(h.creator_id, "GSNG", 4);
 	memcpy(p, &h, sizeof(h));
 	p[9] = checksum(p, len);
-}
-
-static void put(uint8_t *p, unsigned off, uint32_t v, unsigned n)
-{
-	memcpy(p + off, &v, n);
 }
 
 /* The PCI host bridge's memory window (devices/pci, board/x86_pc.c): 0xe0000000-0xefffffff,
@@ -119,18 +115,18 @@ static uint32_t write_fadt(uint8_t *p, uint32_t facs, uint32_t dsdt)
 	const uint32_t len = 244;
 
 	memset(p, 0, len);
-	put(p, 36, facs, 4);
-	put(p, 40, dsdt, 4);
-	put(p, 46, ACPI_SCI_IRQ, 2);
-	put(p, 56, ACPI_PM1A_EVT_PORT, 4);
-	put(p, 64, ACPI_PM1A_CNT_PORT, 4);
+	le_put(p, 36, facs, 4);
+	le_put(p, 40, dsdt, 4);
+	le_put(p, 46, ACPI_SCI_IRQ, 2);
+	le_put(p, 56, ACPI_PM1A_EVT_PORT, 4);
+	le_put(p, 64, ACPI_PM1A_CNT_PORT, 4);
 	p[88] = 4;     /* PM1_EVT_LEN */
 	p[89] = 2;     /* PM1_CNT_LEN */
 	p[108] = 0x32; /* CMOS century index */
 	/* IAPC_BOOT_ARCH: no i8042 to probe (its reset line still works), no VGA. */
-	put(p, 109, 1u << 2, 2);
+	le_put(p, 109, 1u << 2, 2);
 	/* Flags: WBINVD, power and sleep buttons absent (control method / none). */
-	put(p, 112, (1u << 0) | (1u << 4) | (1u << 5), 4);
+	le_put(p, 112, (1u << 0) | (1u << 4) | (1u << 5), 4);
 	finish(p, "FACP", len, 3);
 	return len;
 }
@@ -140,8 +136,8 @@ static uint32_t write_madt(uint8_t *p, unsigned ncpus)
 	uint32_t off = 44;
 
 	memset(p, 0, 44);
-	put(p, 36, APIC_ADDR, 4);
-	put(p, 40, 1, 4); /* PCAT_COMPAT: there are 8259s too */
+	le_put(p, 36, APIC_ADDR, 4);
+	le_put(p, 40, 1, 4); /* PCAT_COMPAT: there are 8259s too */
 	for (unsigned i = 0; i < ncpus; i++, off += 8) {
 		uint8_t e[8] = {0, 8, (uint8_t)i, (uint8_t)i, 1, 0, 0, 0};
 
@@ -150,7 +146,7 @@ static uint32_t write_madt(uint8_t *p, unsigned ncpus)
 	{
 		uint8_t e[12] = {1, 12, (uint8_t)ncpus, 0};
 
-		put(e, 4, IOAPIC_ADDR, 4);
+		le_put(e, 4, IOAPIC_ADDR, 4);
 		memcpy(p + off, e, 12);
 		off += 12;
 	}
@@ -177,21 +173,21 @@ int acpi_write(struct machine *m, bool pci)
 	/* FACS: no checksum, 64 bytes. */
 	p = base + (facs - rsdp);
 	memcpy(p, "FACS", 4);
-	put(p, 4, 64, 4);
+	le_put(p, 4, 64, 4);
 	p[32] = 1; /* version */
 	write_dsdt(base + (dsdt - rsdp), pci);
 	write_fadt(base + (fadt - rsdp), facs, dsdt);
 	write_madt(base + (madt - rsdp), m->ncpus);
 	/* RSDT with the FADT and the MADT. */
 	p = base + (rsdt - rsdp);
-	put(p, 36, fadt, 4);
-	put(p, 40, madt, 4);
+	le_put(p, 36, fadt, 4);
+	le_put(p, 40, madt, 4);
 	finish(p, "RSDT", 44, 1);
 	/* RSDP, ACPI 1.0 form (20 bytes). */
 	memcpy(base, "RSD PTR ", 8);
 	memcpy(base + 9, "GASANG", 6);
 	base[15] = 0;
-	put(base, 16, rsdt, 4);
+	le_put(base, 16, rsdt, 4);
 	base[8] = checksum(base, 20);
 	return 0;
 }

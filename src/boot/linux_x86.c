@@ -12,41 +12,7 @@
 #include "boot/x86_boot.h"
 #include "machine/machine.h"
 
-static int fail(struct x86_load *ld, int err, const char *fmt, unsigned long long a,
-		unsigned long long b)
-{
-	char what[160];
-
-	snprintf(what, sizeof(what), fmt, a, b);
-	snprintf(ld->err, sizeof(ld->err), "bzImage: %s", what);
-	return err;
-}
-
-static uint32_t get32(const uint8_t *p, unsigned off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
-static uint16_t get16(const uint8_t *p, unsigned off)
-{
-	uint16_t v;
-
-	memcpy(&v, p + off, 2);
-	return v;
-}
-
-static void put32(uint8_t *p, unsigned off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-}
-
-static void put16(uint8_t *p, unsigned off, uint16_t v)
-{
-	memcpy(p + off, &v, 2);
-}
+#define fail(ld, err, fmt, a, b) x86_load_fail(ld, err, "bzImage", fmt, a, b)
 
 int linux_x86_check_header(struct x86_load *ld, size_t *setup_size)
 {
@@ -54,17 +20,17 @@ int linux_x86_check_header(struct x86_load *ld, size_t *setup_size)
 	uint16_t version;
 	unsigned sects;
 
-	if (ld->kernel_len < BP_HDR_MIN_LEN || get32(k, BP_HEADER) != BP_HDR_MAGIC)
+	if (ld->kernel_len < BP_HDR_MIN_LEN || le_get32(k, BP_HEADER) != BP_HDR_MAGIC)
 		return 0;
-	version = get16(k, BP_VERSION);
+	version = le_get16(k, BP_VERSION);
 	if (version < 0x20c)
 		return fail(ld, -ENOEXEC,
 			    "boot protocol %llu.%02llu is too old (64-bit entry needs 2.12)",
 			    version >> 8, version & 0xff);
-	if (get16(k, BP_BOOT_FLAG) != 0xaa55)
-		return fail(ld, -ENOEXEC, "boot flag 0x%llx is not 0xaa55", get16(k, BP_BOOT_FLAG),
-			    0);
-	if (!(get16(k, BP_XLOADFLAGS) & XLF_KERNEL_64))
+	if (le_get16(k, BP_BOOT_FLAG) != 0xaa55)
+		return fail(ld, -ENOEXEC, "boot flag 0x%llx is not 0xaa55",
+			    le_get16(k, BP_BOOT_FLAG), 0);
+	if (!(le_get16(k, BP_XLOADFLAGS) & XLF_KERNEL_64))
 		return fail(ld, -ENOEXEC, "kernel has no 64-bit entry point (xloadflags)", 0, 0);
 	if (!(k[BP_LOADFLAGS] & LOADED_HIGH))
 		return fail(ld, -ENOEXEC, "zImage kernels (not loaded high) are not supported", 0,
@@ -72,9 +38,9 @@ int linux_x86_check_header(struct x86_load *ld, size_t *setup_size)
 	sects = k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : 4;
 	*setup_size = (sects + 1) * 512ULL;
 	if (*setup_size >= ld->kernel_len ||
-	    (uint64_t)get32(k, BP_SYSSIZE) * 16 > ld->kernel_len - *setup_size)
+	    (uint64_t)le_get32(k, BP_SYSSIZE) * 16 > ld->kernel_len - *setup_size)
 		return fail(ld, -ENOEXEC, "image is truncated (%llu bytes, header says %llu)",
-			    ld->kernel_len, *setup_size + (uint64_t)get32(k, BP_SYSSIZE) * 16);
+			    ld->kernel_len, *setup_size + (uint64_t)le_get32(k, BP_SYSSIZE) * 16);
 	return 1;
 }
 
@@ -87,19 +53,19 @@ int linux_x86_zero_page(struct x86_load *ld, uint8_t *zp, const uint8_t *k, uint
 	memset(zp, 0, BP_SIZE);
 	hdr_end = MIN(hdr_end, (size_t)BP_HDR_END);
 	memcpy(zp + BP_SETUP_SECTS, k + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
-	if (cmdlen > get32(k, BP_CMDLINE_SIZE) || cmdlen >= X86_CMDLINE_MAX)
+	if (cmdlen > le_get32(k, BP_CMDLINE_SIZE) || cmdlen >= X86_CMDLINE_MAX)
 		return fail(ld, -E2BIG, "command line of %llu bytes exceeds the kernel's %llu",
-			    cmdlen, get32(k, BP_CMDLINE_SIZE));
+			    cmdlen, le_get32(k, BP_CMDLINE_SIZE));
 	gmem_write(&ld->m->mem, X86_CMDLINE_ADDR, ld->append ? ld->append : "", cmdlen + 1);
 	zp[BP_TYPE_OF_LOADER] = 0xff;
 	zp[BP_LOADFLAGS] = (uint8_t)((zp[BP_LOADFLAGS] | CAN_USE_HEAP) & ~KEEP_SEGMENTS);
-	put16(zp, BP_VID_MODE, 0xffff);
-	put16(zp, BP_HEAP_END_PTR, 0xfe00);
-	put32(zp, BP_CMD_LINE_PTR, (uint32_t)X86_CMDLINE_ADDR);
-	put32(zp, BP_ACPI_RSDP_ADDR, (uint32_t)ACPI_BASE);
+	le_put(zp, BP_VID_MODE, 0xffff, 2);
+	le_put(zp, BP_HEAP_END_PTR, 0xfe00, 2);
+	le_put(zp, BP_CMD_LINE_PTR, (uint32_t)X86_CMDLINE_ADDR, 4);
+	le_put(zp, BP_ACPI_RSDP_ADDR, (uint32_t)ACPI_BASE, 4);
 	if (ld->initrd) {
-		put32(zp, BP_RAMDISK_IMAGE, (uint32_t)initrd_at);
-		put32(zp, BP_RAMDISK_SIZE, (uint32_t)ld->initrd_len);
+		le_put(zp, BP_RAMDISK_IMAGE, (uint32_t)initrd_at, 4);
+		le_put(zp, BP_RAMDISK_SIZE, (uint32_t)ld->initrd_len, 4);
 	}
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
 	for (unsigned i = 0; i < n; i++) {
@@ -122,15 +88,15 @@ int linux_x86_load(struct x86_load *ld)
 
 	if (r <= 0)
 		return r;
-	load = get32(k, BP_PREF_ADDRESS); /* 64-bit field; kernels keep it below 4 GiB */
+	load = le_get32(k, BP_PREF_ADDRESS); /* 64-bit field; kernels keep it below 4 GiB */
 	if (load < X86_HIMEM_START)
 		load = X86_HIMEM_START;
-	init_size = MAX((uint64_t)get32(k, BP_INIT_SIZE), ld->kernel_len - setup_size);
+	init_size = MAX((uint64_t)le_get32(k, BP_INIT_SIZE), ld->kernel_len - setup_size);
 	if (!gmem_ptr(&ld->m->mem, load, init_size))
 		return fail(ld, -E2BIG, "kernel needs %llu MiB at 0x%llx: guest RAM is too small",
 			    (init_size + load + MiB - 1) >> 20, load);
 	if (ld->initrd) {
-		uint64_t max = (uint64_t)get32(k, BP_INITRD_ADDR_MAX) + 1;
+		uint64_t max = (uint64_t)le_get32(k, BP_INITRD_ADDR_MAX) + 1;
 
 		if (ld->initrd_len > UINT32_MAX ||
 		    x86_place_initrd(ld->m, ld->initrd_len, load + init_size, max, &initrd_at))

@@ -23,28 +23,7 @@
 
 #define VMLINUX_MAX_PHDRS 64
 
-static int fail(struct x86_load *ld, int err, const char *fmt, unsigned long long a,
-		unsigned long long b)
-{
-	char what[160];
-
-	snprintf(what, sizeof(what), fmt, a, b);
-	snprintf(ld->err, sizeof(ld->err), "vmlinux: %s", what);
-	return err;
-}
-
-static uint32_t get32(const uint8_t *p, unsigned off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
-static void put(uint8_t *p, unsigned off, uint64_t v, unsigned n)
-{
-	memcpy(p + off, &v, n);
-}
+#define fail(ld, err, fmt, a, b) x86_load_fail(ld, err, "vmlinux", fmt, a, b)
 
 /* True when [off, off + n) lies inside len bytes (overflow safe). */
 static bool in_buf(size_t len, uint64_t off, uint64_t n)
@@ -68,17 +47,17 @@ static void synth_header(uint8_t *h, uint64_t lo, uint64_t size)
 {
 	memset(h, 0, BP_HDR_END);
 	h[0x201] = BP_HDR_END - 0x202; /* the jump over the header: its length */
-	put(h, BP_BOOT_FLAG, 0xaa55, 2);
-	put(h, BP_HEADER, BP_HDR_MAGIC, 4);
-	put(h, BP_VERSION, 0x020f, 2);
-	put(h, BP_LOADFLAGS, LOADED_HIGH, 1);
-	put(h, BP_CODE32_START, lo, 4);
-	put(h, BP_INITRD_ADDR_MAX, 0x7fffffff, 4);
-	put(h, BP_KERNEL_ALIGN, 0x200000, 4);
-	put(h, BP_XLOADFLAGS, XLF_KERNEL_64, 2);
-	put(h, BP_CMDLINE_SIZE, X86_CMDLINE_MAX - 1, 4);
-	put(h, BP_PREF_ADDRESS, lo, 8);
-	put(h, BP_INIT_SIZE, size, 4);
+	le_put(h, BP_BOOT_FLAG, 0xaa55, 2);
+	le_put(h, BP_HEADER, BP_HDR_MAGIC, 4);
+	le_put(h, BP_VERSION, 0x020f, 2);
+	le_put(h, BP_LOADFLAGS, LOADED_HIGH, 1);
+	le_put(h, BP_CODE32_START, lo, 4);
+	le_put(h, BP_INITRD_ADDR_MAX, 0x7fffffff, 4);
+	le_put(h, BP_KERNEL_ALIGN, 0x200000, 4);
+	le_put(h, BP_XLOADFLAGS, XLF_KERNEL_64, 2);
+	le_put(h, BP_CMDLINE_SIZE, X86_CMDLINE_MAX - 1, 4);
+	le_put(h, BP_PREF_ADDRESS, lo, 8);
+	le_put(h, BP_INIT_SIZE, size, 4);
 }
 
 /* An ELF vmlinux's headers, copied out of the image (which in-place loading overwrites). */
@@ -192,13 +171,13 @@ static int boot_params(struct x86_load *ld, const struct vmlinux *v, const uint8
 	}
 	/* The kernel owns [lo, lo + init_size): its image, bss and brk, and what it allocates
 	 * before it knows the memory map. Nothing gasang writes may land there. */
-	end = MAX(v->hi, v->lo + get32(hdr, BP_INIT_SIZE));
+	end = MAX(v->hi, v->lo + le_get32(hdr, BP_INIT_SIZE));
 	if (end > X86_PCI_HOLE || !gmem_ptr(&ld->m->mem, v->lo, end - v->lo))
 		return fail(ld, -E2BIG, "kernel needs %llu MiB at 0x%llx: guest RAM is too small",
 			    (end - v->lo + MiB - 1) >> 20, v->lo);
 	*initrd_at = 0;
 	if (ld->initrd) {
-		uint64_t max = (uint64_t)get32(hdr, BP_INITRD_ADDR_MAX) + 1;
+		uint64_t max = (uint64_t)le_get32(hdr, BP_INITRD_ADDR_MAX) + 1;
 
 		if (ld->initrd_len > UINT32_MAX ||
 		    x86_place_initrd(ld->m, ld->initrd_len, ALIGN_UP(end, 4096), max, initrd_at))
@@ -290,13 +269,13 @@ static int load_bzimage(struct x86_load *ld)
 
 	if (r <= 0)
 		return r;
-	if (get32(k, BP_VERSION) < 0x208)
+	if (le_get32(k, BP_VERSION) < 0x208)
 		return ld->proto == X86_BOOT_AUTO
 			   ? 0
 			   : fail(ld, -ENOEXEC, "bzImage protocol before 2.08 has no payload field",
 				  0, 0);
-	off = setup_size + (uint64_t)get32(k, BP_PAYLOAD_OFFSET);
-	plen = get32(k, BP_PAYLOAD_LENGTH);
+	off = setup_size + (uint64_t)le_get32(k, BP_PAYLOAD_OFFSET);
+	plen = le_get32(k, BP_PAYLOAD_LENGTH);
 	if (!plen || !in_buf(ld->kernel_len, off, plen))
 		return fail(ld, -ENOEXEC,
 			    "bzImage payload (%llu bytes at %llu) is outside the image", plen, off);
@@ -309,7 +288,7 @@ static int load_bzimage(struct x86_load *ld)
 		return r;
 	}
 	t0 = now_ns();
-	r = load_in_place(ld, k + off, plen, elf_len, get32(k, BP_PREF_ADDRESS));
+	r = load_in_place(ld, k + off, plen, elf_len, le_get32(k, BP_PREF_ADDRESS));
 	log_debug("bzImage: %s payload of %llu KiB decompressed on the host to %zu KiB %s in %.1f "
 		  "ms",
 		  kdecomp_name(f), (unsigned long long)plen >> 10, elf_len >> 10,

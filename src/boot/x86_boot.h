@@ -59,6 +59,11 @@ enum x86_boot_proto {
 int x86_boot_proto_parse(const char *name);
 
 /* What a loader gets and gives back. */
+struct x86_load;
+/* Fills ld->err with "WHO: " and fmt formatted with a and b (0 to 2 of them used); returns err. */
+int x86_load_fail(struct x86_load *ld, int err, const char *who, const char *fmt,
+		  unsigned long long a, unsigned long long b);
+
 struct x86_load {
 	struct machine *m;
 	enum x86_boot_proto proto;

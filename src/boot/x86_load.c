@@ -60,6 +60,16 @@ int x86_boot_proto_parse(const char *name)
 	return -EINVAL;
 }
 
+int x86_load_fail(struct x86_load *ld, int err, const char *who, const char *fmt,
+		  unsigned long long a, unsigned long long b)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), fmt, a, b);
+	snprintf(ld->err, sizeof(ld->err), "%s: %s", who, what);
+	return err;
+}
+
 int x86_load_kernel(struct x86_load *ld)
 {
 	typedef int (*loader_fn)(struct x86_load *);
