@@ -15,6 +15,14 @@ meson test -C build --suite unit --print-errorlogs --num-processes 2
 echo "== fuzzing (bounded; GASANG_FUZZ_SECONDS per target)"
 tests/fuzz/run.sh "${GASANG_FUZZ_SECONDS:-30}"
 
+echo "== guests: a riscv64 kernel with vsock for the vsock test (built once from source, cached)"
+kcache=${GASANG_CACHE:-$HOME/.cache/gasang}
+if ! grep -qs '^CONFIG_VIRTIO_VSOCKETS=y' "$kcache/riscv64/linux-src/.config" \
+	"$kcache/riscv64-vsock/kernel.config"; then
+	guests/riscv64/build-kernel.sh --force >/dev/null ||
+		echo "gasang: building the riscv64 kernel failed: the riscv64 vsock test will skip" >&2
+fi
+
 echo "== system tests"
 export GASANG="$PWD/build/src/gasang"
 export GASANG_ASAN="$PWD/build-asan/src/gasang"
