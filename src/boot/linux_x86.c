@@ -78,28 +78,21 @@ int linux_x86_zero_page(struct x86_load *ld, uint8_t *zp, const uint8_t *k, uint
 	return 0;
 }
 
-int linux_x86_load(struct x86_load *ld)
+int linux_x86_boot_params(struct x86_load *ld, const uint8_t *hdr, uint64_t load, uint64_t size,
+			  uint64_t *initrd_at)
 {
-	const uint8_t *k = ld->kernel;
-	size_t setup_size = 0;
-	uint64_t load, init_size, initrd_at = 0;
 	uint8_t *zp;
-	int r = linux_x86_check_header(ld, &setup_size);
 
-	if (r <= 0)
-		return r;
-	load = le_get32(k, BP_PREF_ADDRESS); /* 64-bit field; kernels keep it below 4 GiB */
-	if (load < X86_HIMEM_START)
-		load = X86_HIMEM_START;
-	init_size = MAX((uint64_t)le_get32(k, BP_INIT_SIZE), ld->kernel_len - setup_size);
-	if (!gmem_ptr(&ld->m->mem, load, init_size))
+	if (load + size > X86_PCI_HOLE || !gmem_ptr(&ld->m->mem, load, size))
 		return fail(ld, -E2BIG, "kernel needs %llu MiB at 0x%llx: guest RAM is too small",
-			    (init_size + load + MiB - 1) >> 20, load);
+			    (load + size + MiB - 1) >> 20, load);
+	*initrd_at = 0;
 	if (ld->initrd) {
-		uint64_t max = (uint64_t)le_get32(k, BP_INITRD_ADDR_MAX) + 1;
+		uint64_t max = (uint64_t)le_get32(hdr, BP_INITRD_ADDR_MAX) + 1;
 
 		if (ld->initrd_len > UINT32_MAX ||
-		    x86_place_initrd(ld->m, ld->initrd_len, load + init_size, max, &initrd_at))
+		    x86_place_initrd(ld->m, ld->initrd_len, ALIGN_UP(load + size, 4096), max,
+				     initrd_at))
 			return fail(ld, -E2BIG,
 				    "initrd of %llu MiB does not fit in guest RAM below 0x%llx "
 				    "(initrd_addr_max) above the kernel",
@@ -108,7 +101,23 @@ int linux_x86_load(struct x86_load *ld)
 	zp = gmem_ptr(&ld->m->mem, X86_ZERO_PAGE, BP_SIZE);
 	if (!zp)
 		return fail(ld, -EFAULT, "no room for the zero page", 0, 0);
-	r = linux_x86_zero_page(ld, zp, k, initrd_at);
+	return linux_x86_zero_page(ld, zp, hdr, *initrd_at);
+}
+
+int linux_x86_load(struct x86_load *ld)
+{
+	const uint8_t *k = ld->kernel;
+	size_t setup_size = 0;
+	uint64_t load, init_size, initrd_at = 0;
+	int r = linux_x86_check_header(ld, &setup_size);
+
+	if (r <= 0)
+		return r;
+	load = le_get32(k, BP_PREF_ADDRESS); /* 64-bit field; kernels keep it below 4 GiB */
+	if (load < X86_HIMEM_START)
+		load = X86_HIMEM_START;
+	init_size = MAX((uint64_t)le_get32(k, BP_INIT_SIZE), ld->kernel_len - setup_size);
+	r = linux_x86_boot_params(ld, k, load, init_size, &initrd_at);
 	if (r)
 		return r;
 	gmem_write(&ld->m->mem, load, k + setup_size, ld->kernel_len - setup_size);

@@ -54,5 +54,11 @@ int linux_x86_check_header(struct x86_load *ld, size_t *setup_size);
  * e820 map, the command line (written to X86_CMDLINE_ADDR) and the initrd at initrd_at when
  * ld has one. Returns 0 or -errno with ld->err set. */
 int linux_x86_zero_page(struct x86_load *ld, uint8_t *zp, const uint8_t *hdr, uint64_t initrd_at);
+/* For a kernel that owns [load, load + size) of guest RAM (image, bss, early allocations):
+ * checks it fits below the PCI hole, places the initrd above it and below hdr's
+ * initrd_addr_max, and writes the zero page from hdr. Returns 0 or -errno (ld->err says why);
+ * *initrd_at is 0 without an initrd. */
+int linux_x86_boot_params(struct x86_load *ld, const uint8_t *hdr, uint64_t load, uint64_t size,
+			  uint64_t *initrd_at);
 
 #endif

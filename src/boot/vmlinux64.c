@@ -172,27 +172,13 @@ static int boot_params(struct x86_load *ld, const struct vmlinux *v, const uint8
 	/* The kernel owns [lo, lo + init_size): its image, bss and brk, and what it allocates
 	 * before it knows the memory map. Nothing gasang writes may land there. */
 	end = MAX(v->hi, v->lo + le_get32(hdr, BP_INIT_SIZE));
-	if (end > X86_PCI_HOLE || !gmem_ptr(&ld->m->mem, v->lo, end - v->lo))
-		return fail(ld, -E2BIG, "kernel needs %llu MiB at 0x%llx: guest RAM is too small",
-			    (end - v->lo + MiB - 1) >> 20, v->lo);
-	*initrd_at = 0;
-	if (ld->initrd) {
-		uint64_t max = (uint64_t)le_get32(hdr, BP_INITRD_ADDR_MAX) + 1;
-
-		if (ld->initrd_len > UINT32_MAX ||
-		    x86_place_initrd(ld->m, ld->initrd_len, ALIGN_UP(end, 4096), max, initrd_at))
-			return fail(ld, -E2BIG,
-				    "initrd of %llu MiB does not fit in guest RAM below 0x%llx "
-				    "(initrd_addr_max) above the kernel",
-				    ld->initrd_len >> 20, max);
-	}
-	zp = gmem_ptr(&ld->m->mem, X86_ZERO_PAGE, BP_SIZE);
-	if (!zp)
-		return fail(ld, -EFAULT, "no room for the zero page", 0, 0);
-	r = linux_x86_zero_page(ld, zp, hdr, *initrd_at);
+	r = linux_x86_boot_params(ld, hdr, v->lo, end - v->lo, initrd_at);
+	if (r)
+		return r;
 	/* The kernel was not moved: it must not believe a decompressor randomized it. */
+	zp = gmem_ptr(&ld->m->mem, X86_ZERO_PAGE, BP_SIZE);
 	zp[BP_LOADFLAGS] &= (uint8_t)~KASLR_FLAG;
-	return r;
+	return 0;
 }
 
 /* Loads v from the image at src (see place_segments()), the initrd, and sets the entry. */
