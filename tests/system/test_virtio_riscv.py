@@ -218,10 +218,13 @@ echo IN-SHA=$(sha256sum /tmp/in)
     assert bytes(got) == up, f"{len(got)} bytes from the guest\n{out}"
     assert f"IN-SHA={hashlib.sha256(down).hexdigest()}" in out, out
     err = g.p.stderr.read().decode()
-    m = re.search(r"virtio-net: tx (\d+) frames \((\d+) to the back end, (\d+) dropped\)", err)
+    m = re.search(r"virtio-net: tx (\d+) frames \((\d+) TSO, (\d+) to the back end, "
+                  r"(\d+) dropped\)", err)
     assert m, err
-    # Without TSO: one frame per 1448-byte segment, over 2900 for 4 MiB.
-    assert int(m.group(1)) < 1000 and int(m.group(3)) == 0, err
+    # The 4 MiB upload goes out as TSO frames (~512 of 8 KiB seen here; without TSO there are
+    # none, and over 2900 frames of one 1448-byte segment each). The total also counts the
+    # download's ACKs, which vary with timing (200-500), so only the TSO count is checked.
+    assert 0 < int(m.group(2)) < 2000 and int(m.group(4)) == 0, err
 
 
 def test_console_virtio_hvc(gasang, tmp_path):

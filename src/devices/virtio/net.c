@@ -29,6 +29,7 @@ struct virtio_net {
 	uint8_t pending[MAX_FRAME];	   /* a received frame waiting for a guest buffer */
 	ssize_t pending_len;
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped, tx_segments;
+	uint64_t tx_tso; /* frames the guest handed over for segmentation (gso_type set) */
 };
 
 /* Delivers waiting frames into receive buffers; device lock held. */
@@ -98,6 +99,8 @@ static void net_tx_one(struct virtio_net *n, const struct virtq_chain *c)
 		return;
 	}
 	n->tx_frames++;
+	if (hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		n->tx_tso++;
 }
 
 static void net_tx(struct virtio_net *n)
@@ -142,11 +145,11 @@ static void net_free(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
 
-	log_debug("virtio-net: tx %llu frames (%llu to the back end, %llu dropped), rx %llu "
-		  "frames (%llu dropped)",
-		  (unsigned long long)n->tx_frames, (unsigned long long)n->tx_segments,
-		  (unsigned long long)n->tx_dropped, (unsigned long long)n->rx_frames,
-		  (unsigned long long)n->rx_dropped);
+	log_debug("virtio-net: tx %llu frames (%llu TSO, %llu to the back end, %llu dropped), rx "
+		  "%llu frames (%llu dropped)",
+		  (unsigned long long)n->tx_frames, (unsigned long long)n->tx_tso,
+		  (unsigned long long)n->tx_segments, (unsigned long long)n->tx_dropped,
+		  (unsigned long long)n->rx_frames, (unsigned long long)n->rx_dropped);
 	n->nb->close(n->nb);
 	free(n);
 }
