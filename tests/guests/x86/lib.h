@@ -41,6 +41,22 @@ static inline uint64_t hcall(uint32_t nr, uint32_t a, uint32_t b)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* Both 8259s initialised: vectors 0x20 (master) and 0x28 (slave), cascade on IRQ 2, 8086
+ * mode, then the two interrupt masks. */
+static inline void pic_init(uint8_t master_mask, uint8_t slave_mask)
+{
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, 0x20);
+	outb(0xa1, 0x28);
+	outb(0x21, 4);
+	outb(0xa1, 2);
+	outb(0x21, 1);
+	outb(0xa1, 1);
+	outb(0x21, master_mask);
+	outb(0xa1, slave_mask);
+}
+
 static inline void debug_exit(uint8_t v)
 {
 	outb(DEBUG_EXIT, v);

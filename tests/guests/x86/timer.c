@@ -28,17 +28,7 @@ int main(struct mb_info *mbi)
 	idt[0x20] = (struct gate){(uint16_t)(uint32_t)irq0_stub, (uint16_t)cs, 0, 0x8e,
 				  (uint16_t)((uint32_t)irq0_stub >> 16)};
 	__asm__ volatile("lidt %0" : : "m"(idtr));
-	/* PIC: vectors 0x20/0x28, cascade on IRQ 2, 8086 mode; only IRQ 0 unmasked. */
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, 0x20);
-	outb(0xa1, 0x28);
-	outb(0x21, 4);
-	outb(0xa1, 2);
-	outb(0x21, 1);
-	outb(0xa1, 1);
-	outb(0x21, 0xfe);
-	outb(0xa1, 0xff);
+	pic_init(0xfe, 0xff); /* only IRQ 0 unmasked */
 	/* PIT channel 0, rate generator, 1193182 / 11932 = 100 Hz. */
 	outb(0x43, 0x34);
 	outb(0x40, 11932 & 0xff);

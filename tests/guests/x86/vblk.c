@@ -222,17 +222,8 @@ int main(struct mb_info *mbi)
 	set_gate(0x25, pic_stub);
 	set_gate(MSI_VECTOR, msi_stub);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
-	/* PIC: vectors 0x20/0x28; mmio unmasks only IRQ 5 (slot 0's line), pci masks all. */
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, 0x20);
-	outb(0xa1, 0x28);
-	outb(0x21, 4);
-	outb(0xa1, 2);
-	outb(0x21, 1);
-	outb(0xa1, 1);
-	outb(0x21, pci ? 0xff : 0xdf);
-	outb(0xa1, 0xff);
+	/* mmio unmasks only IRQ 5 (slot 0's line), pci masks all. */
+	pic_init(pci ? 0xff : 0xdf, 0xff);
 	if (pci) {
 		/* Local APIC on (spurious vector 0xff); MSI-X table entry 0 -> APIC 0, vector 0x41,
 		 * unmasked; MSI-X enabled in the capability. */
