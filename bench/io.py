@@ -96,16 +96,22 @@ def tcp_to_guest(port, mib):
         for _ in range(mib * 4):
             c.sendall(chunk)
         c.shutdown(socket.SHUT_WR)
-        reply = b""
-        while b"\n" not in reply:
-            d = c.recv(100)
-            if not d:
-                break
-            reply += d
+        reply = recv_line(c)
     t = time.monotonic() - t
     if reply.split() != [b"OK", str(mib * MIB).encode()]:
         sys.exit(f"bench/io: host->guest transfer incomplete: {reply!r}")
     return mib * MIB / 1e6 / t
+
+
+def recv_line(c):
+    """The guest's one-line reply (up to its newline, or all it sent before closing)."""
+    reply = b""
+    while b"\n" not in reply:
+        d = c.recv(100)
+        if not d:
+            break
+        reply += d
+    return reply
 
 
 def tcp_from_guest(port, mib):
@@ -130,12 +136,7 @@ def disk_phase(port, op, count):
     t = time.monotonic()
     with connect(port) as c:
         c.sendall(b"D" + op.encode() + struct.pack(">I", count))
-        reply = b""
-        while b"\n" not in reply:
-            d = c.recv(100)
-            if not d:
-                break
-            reply += d
+        reply = recv_line(c)
     t = time.monotonic() - t
     f = reply.split()
     if len(f) != 2:
