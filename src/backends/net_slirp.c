@@ -3,10 +3,15 @@
  * (hostfwd=tcp::HOSTPORT-:GUESTPORT). No privileges needed.
  *
  * libslirp wants a poll() loop, so it runs on its own thread. Frames for the guest are queued
- * here and pulled by the device. Lock order: device lock -> slirp lock -> queue lock. */
+ * here and pulled by the device. Lock order: device lock -> slirp lock -> queue lock.
+ *
+ * libslirp is loaded with dlopen() when the first user-mode backend is created: linked in, it
+ * and the glib and pcre2 it pulls along cost every gasang process ~1 MiB of RSS (glib's
+ * constructors run even when no --net user is given). Only its headers are used at build time. */
 #include "backends/net.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -22,6 +27,45 @@
 #include "base/util.h"
 
 #define RXQ_LEN 512
+
+/* The libslirp entry points used here, resolved by slirp_load(). */
+static struct {
+	__typeof__(slirp_new) *new;
+	__typeof__(slirp_cleanup) *cleanup;
+	__typeof__(slirp_input) *input;
+	__typeof__(slirp_pollfds_fill) *pollfds_fill;
+	__typeof__(slirp_pollfds_poll) *pollfds_poll;
+	__typeof__(slirp_handle_timer) *handle_timer;
+	__typeof__(slirp_add_hostfwd) *add_hostfwd;
+	char err[200]; /* why loading failed; empty if it worked */
+} sl;
+static pthread_once_t sl_once = PTHREAD_ONCE_INIT;
+
+static void *sym(void *lib, const char *name)
+{
+	void *p = dlsym(lib, name);
+
+	if (!p && !sl.err[0])
+		snprintf(sl.err, sizeof(sl.err), "libslirp.so.0 lacks %s", name);
+	return p;
+}
+
+static void slirp_load(void)
+{
+	void *lib = dlopen("libslirp.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		snprintf(sl.err, sizeof(sl.err), "%s (install libslirp0)", dlerror());
+		return;
+	}
+	*(void **)&sl.new = sym(lib, "slirp_new");
+	*(void **)&sl.cleanup = sym(lib, "slirp_cleanup");
+	*(void **)&sl.input = sym(lib, "slirp_input");
+	*(void **)&sl.pollfds_fill = sym(lib, "slirp_pollfds_fill");
+	*(void **)&sl.pollfds_poll = sym(lib, "slirp_pollfds_poll");
+	*(void **)&sl.handle_timer = sym(lib, "slirp_handle_timer");
+	*(void **)&sl.add_hostfwd = sym(lib, "slirp_add_hostfwd");
+}
 
 struct slirp_timer {
 	SlirpTimerId id;
@@ -202,7 +246,7 @@ static uint32_t run_timers(struct net_slirp *s, uint32_t limit)
 		for (struct slirp_timer *t = s->timers; t; t = t->next) {
 			if (t->expire_ms >= 0 && t->expire_ms <= now) {
 				t->expire_ms = -1;
-				slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+				sl.handle_timer(s->slirp, t->id, t->cb_opaque);
 				fired = true;
 				break; /* the callback may have changed the list */
 			}
@@ -237,7 +281,7 @@ static void *slirp_thread(void *arg)
 		pthread_mutex_lock(&s->lock);
 		s->npfd = 0;
 		add_poll(s->wakefd, SLIRP_POLL_IN, s);
-		slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
+		sl.pollfds_fill(s->slirp, &timeout, add_poll, s);
 		timeout = run_timers(s, timeout);
 		pthread_mutex_unlock(&s->lock);
 		n = poll(s->pfd, s->npfd, (int)timeout);
@@ -245,7 +289,7 @@ static void *slirp_thread(void *arg)
 			/* EAGAIN: nothing to drain */
 		}
 		pthread_mutex_lock(&s->lock);
-		slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
+		sl.pollfds_poll(s->slirp, n < 0, get_revents, s);
 		run_timers(s, 0);
 		pthread_mutex_unlock(&s->lock);
 		if (have_frames(s) && s->nb.rx_ready)
@@ -275,7 +319,7 @@ static int slirp_send(struct net_backend *nb, const struct iovec *iov, unsigned 
 		len += iov[i].iov_len;
 	}
 	pthread_mutex_lock(&s->lock);
-	slirp_input(s->slirp, frame, (int)len);
+	sl.input(s->slirp, frame, (int)len);
 	pthread_mutex_unlock(&s->lock);
 	/* New connections change the poll set: the thread must look again, once per batch. */
 	__atomic_store_n(&s->tx_pending, true, __ATOMIC_RELAXED);
@@ -319,7 +363,7 @@ static void slirp_close(struct net_backend *nb)
 		pthread_join(s->thread, NULL);
 	}
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		sl.cleanup(s->slirp);
 	while (s->timers)
 		timer_free(s->timers, s);
 	while (s->qt != s->qh)
@@ -351,7 +395,7 @@ static int add_hostfwd(struct net_slirp *s, const char *rule, struct in_addr gue
 	}
 	is_udp = proto[0] == 'u';
 	errno = 0;
-	if (slirp_add_hostfwd(s->slirp, is_udp, ha, (int)hport, ga, (int)gport) < 0) {
+	if (sl.add_hostfwd(s->slirp, is_udp, ha, (int)hport, ga, (int)gport) < 0) {
 		int e = errno ? errno : EADDRINUSE;
 		log_error("--net: hostfwd %s: host port %u: %s", proto, hport, strerror(e));
 		return -ECANCELED;
@@ -371,7 +415,7 @@ static int configure(struct net_slirp *s, const char *opts)
 	inet_aton("10.0.2.15", &cfg.vdhcp_start);
 	inet_aton("10.0.2.3", &cfg.vnameserver);
 	cfg.vhostname = "gasang";
-	s->slirp = slirp_new(&cfg, &callbacks, s);
+	s->slirp = sl.new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		log_error("--net user: cannot start user networking");
 		return -ECANCELED;
@@ -393,9 +437,15 @@ static int configure(struct net_slirp *s, const char *opts)
 
 int net_slirp_open(const char *opts, struct net_backend **out)
 {
-	struct net_slirp *s = calloc(1, sizeof(*s));
+	struct net_slirp *s;
 	int e;
 
+	pthread_once(&sl_once, slirp_load);
+	if (sl.err[0]) {
+		log_error("--net user: cannot load libslirp: %s", sl.err);
+		return -ECANCELED;
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
