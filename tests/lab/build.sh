@@ -37,12 +37,28 @@ copy_elf() {
 	local root=$1 file=$2 dest=$3 lib
 	mkdir -p "$root/$(dirname "$dest")"
 	cp -L "$file" "$root/$dest"
-	is_dynamic "$file" || return 0
+	# a program with an interpreter, or a shared library that needs others
+	is_dynamic "$file" || readelf -d "$file" 2>/dev/null | grep -c '(NEEDED)' >/dev/null || return 0
 	ldd "$file" | grep -q 'not found' && die "$file: missing shared libraries: $(ldd "$file")"
 	for lib in $(ldd "$file" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}'); do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
+	done
+	copy_dlopened "$root" "$file"
+}
+
+# Libraries gasang loads with dlopen() (ldd cannot see them): libslirp (with the glib and pcre2
+# it needs) for --net user. copy_dlopened ROOT FILE: each one FILE names, with its own
+# libraries, at the path the ld.so cache gives (a default search path of the loader).
+DLOPENED="libslirp.so.0"
+copy_dlopened() {
+	local root=$1 file=$2 soname path
+	for soname in $DLOPENED; do
+		grep -qaF "$soname" "$file" || continue
+		path=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ && !p {p = $NF} END {print p}')
+		[ -n "$path" ] || die "$file loads $soname, which is not installed"
+		[ -e "$root$path" ] || copy_elf "$root" "$path" "$path"
 	done
 }
 

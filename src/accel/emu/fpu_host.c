@@ -10,20 +10,78 @@
  *   rounding), so the UF flag is taken as is.
  * RMM has no host equivalent and goes to the exact integer path (fpu_soft.c).
  *
+ * On x86-64, sqrt and fma are the SSE and FMA3 instructions themselves, not libm's functions
+ * (gasang links no libm: one shared object less to map and relocate in every process). A host
+ * without FMA3 (or whose kernel does not save the AVX state) gets fused multiply-add from the
+ * exact integer path: a*b+c computed as two host operations would round twice.
+ *
  * The compiler must not move FP operations across the rounding-mode and flag accesses: every
  * operand and result passes through an empty asm that makes it opaque (as glibc's
  * math_opt_barrier does), so nothing can be folded with an assumed rounding mode or moved
  * across the MXCSR/fenv accesses (which are volatile asm or opaque calls). */
 #include <fenv.h>
-#include <math.h>
 #include <string.h>
 
 #include "accel/emu/fpu_internal.h"
 
 #if defined(__x86_64__)
 #define FPU_OPAQUE(x) __asm__ volatile("" : "+x"(x))
+
+/* The instructions are volatile: they read MXCSR's rounding mode and set its flags. */
+static inline float host_sqrtf(float x)
+{
+	__asm__ volatile("sqrtss %0, %0" : "+x"(x));
+	return x;
+}
+
+static inline double host_sqrt(double x)
+{
+	__asm__ volatile("sqrtsd %0, %0" : "+x"(x));
+	return x;
+}
+
+/* x*y+z with a single rounding; only reached when fpu_host_fma() said so. */
+static inline float host_fmaf(float x, float y, float z)
+{
+	__asm__ volatile("vfmadd231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y));
+	return z;
+}
+
+static inline double host_fma(double x, double y, double z)
+{
+	__asm__ volatile("vfmadd231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y));
+	return z;
+}
+
+static bool fma_disabled; /* fpu_host_fma_disable() */
+
+bool fpu_host_fma(void)
+{
+	/* libgcc reports FMA only if the OS also enabled the AVX state (XCR0). */
+	return !__atomic_load_n(&fma_disabled, __ATOMIC_RELAXED) && __builtin_cpu_supports("fma");
+}
+
+void fpu_host_fma_disable(bool disable)
+{
+	__atomic_store_n(&fma_disabled, disable, __ATOMIC_RELAXED);
+}
 #else
+#include <math.h>
 #define FPU_OPAQUE(x) __asm__ volatile("" : "+m"(x))
+#define host_sqrtf    sqrtf
+#define host_sqrt     sqrt
+#define host_fmaf     fmaf
+#define host_fma      fma
+
+bool fpu_host_fma(void)
+{
+	return true; /* libm's fma is correctly rounded */
+}
+
+void fpu_host_fma_disable(bool disable)
+{
+	(void)disable;
+}
 #endif
 
 #if defined(__x86_64__)
@@ -126,9 +184,9 @@ static float op_s(enum fpu_op op, float x, float y, float z)
 	case FOP_DIV:
 		return x / y;
 	case FOP_SQRT:
-		return sqrtf(x);
+		return host_sqrtf(x);
 	default:
-		return fmaf(x, y, z);
+		return host_fmaf(x, y, z);
 	}
 }
 
@@ -144,9 +202,9 @@ static double op_d(enum fpu_op op, double x, double y, double z)
 	case FOP_DIV:
 		return x / y;
 	case FOP_SQRT:
-		return sqrt(x);
+		return host_sqrt(x);
 	default:
-		return fma(x, y, z);
+		return host_fma(x, y, z);
 	}
 }
 
@@ -205,8 +263,11 @@ static uint64_t host_d(enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsig
 uint64_t fpu_host(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsigned rm,
 		  uint32_t *fl)
 {
-	uint64_t r = fmt == FPU_S ? host_s(op, a, b, c, rm, fl) : host_d(op, a, b, c, rm, fl);
+	uint64_t r;
 
+	if (op == FOP_FMA && !fpu_host_fma())
+		return fpu_soft(fmt, op, a, b, c, rm, fl);
+	r = fmt == FPU_S ? host_s(op, a, b, c, rm, fl) : host_d(op, a, b, c, rm, fl);
 	if (op == FOP_FMA) {
 		struct fpu_num n;
 		enum fpu_class ca = fpu_unpack(fmt, a, &n), cb = fpu_unpack(fmt, b, &n);

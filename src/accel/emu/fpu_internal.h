@@ -91,6 +91,10 @@ uint64_t fpu_soft(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint
 /* The host-FPU implementation (rm must be RNE, RTZ, RDN or RUP). */
 uint64_t fpu_host(enum fpu_fmt fmt, enum fpu_op op, uint64_t a, uint64_t b, uint64_t c, unsigned rm,
 		  uint32_t *fl);
+/* Whether fpu_host() does FOP_FMA on the host FPU (x86-64: FMA3); when not, it computes it with
+ * fpu_soft(). fpu_host_fma_disable(true) forces that fallback (tests). */
+bool fpu_host_fma(void);
+void fpu_host_fma_disable(bool disable);
 
 /* Conversions (fpu_cvt.c). fpu_to_int returns the value for the x register (W/WU results
  * sign-extended from 32 bits). */
