@@ -71,6 +71,7 @@ struct machine {
 	struct stats_table dev_stats; /* events counted outside vCPU threads */
 };
 
+/* m must be zero-filled memory (calloc): the stats tables stay untouched until used. */
 int machine_init(struct machine *m, const struct vm_config *cfg, const struct accel_ops *accel);
 void machine_free(struct machine *m);
 

@@ -1,6 +1,7 @@
 #include "devices/virtio/net_offload.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -164,12 +165,17 @@ static int complete_csum(const struct virtio_net_hdr_v1 *h, uint8_t *f, size_t l
 static int segment(uint8_t *f, size_t len, unsigned mss, const struct tcp_frame *t,
 		   net_offload_emit emit, void *opaque)
 {
-	static _Thread_local uint8_t seg[NET_OFFLOAD_MAX_FRAME];
 	size_t hlen = t->payload, total = len - hlen;
+	/* One segment at a time, on the heap: a static per-thread buffer would be zeroed, 64 KiB
+	 * of RSS, in every thread gasang starts, whether or not it ever sends a frame. */
+	uint8_t *seg = malloc(hlen + MIN((size_t)mss, total));
 	uint32_t seq = get_be32(f + t->tcp + 4);
 	uint16_t id = get_be16(f + t->ip + 4);
 	uint8_t flags = f[t->tcp + 13];
 	int n = 0;
+
+	if (!seg)
+		return -ENOMEM;
 
 	for (size_t off = 0; off < total || (off == 0 && total == 0); off += mss) {
 		size_t chunk = MIN((size_t)mss, total - off);
@@ -188,6 +194,7 @@ static int segment(uint8_t *f, size_t len, unsigned mss, const struct tcp_frame 
 		if (last)
 			break;
 	}
+	free(seg);
 	return n;
 }
 

@@ -23,7 +23,7 @@ typedef int (*net_offload_emit)(void *opaque, const uint8_t *frame, size_t len);
 
 /* Completes the offloads the header h asks for on frame[0..len) (modified in place) and emits
  * the result: one frame, or for a GSO frame either MTU segments of gso_size payload bytes or,
- * with large_ok, one large IP packet. Returns the number of frames emitted or -EINVAL. */
+ * with large_ok, one large IP packet. Returns the number of frames emitted, -EINVAL or -ENOMEM. */
 int net_offload_tx(const struct virtio_net_hdr_v1 *h, uint8_t *frame, size_t len, bool large_ok,
 		   net_offload_emit emit, void *opaque);
 
