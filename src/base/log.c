@@ -1,5 +1,7 @@
 #include "base/log.h"
 
+#include "base/util.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,5 +46,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	/* One write so that lines from several threads do not interleave. */
-	fprintf(stderr, "gasang: %s%s\n", tag[level], buf);
+	if (level == LOG_DEBUG) /* debug lines carry a timeline: ms since launch */
+		fprintf(stderr, "gasang: debug: [%9.3f ms] %s\n", launch_elapsed_ns() / 1e6, buf);
+	else
+		fprintf(stderr, "gasang: %s%s\n", tag[level], buf);
 }

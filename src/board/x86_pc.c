@@ -265,6 +265,7 @@ static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
 		e = pc_read("--initrd", cfg->initrd, &pc->initrd, &pc->initrd_len);
 	if (e)
 		return e;
+	log_debug("x86 board: kernel and initrd mapped");
 	e = machine_init(m, cfg, &kvm_accel_ops);
 	pc->have_machine = true;
 	if (e) {
@@ -282,15 +283,18 @@ static int pc_setup(struct x86_pc *pc, const struct vm_config *cfg)
 	e = m->accel->init(m);
 	if (e)
 		return e;
+	log_debug("x86 board: RAM, console and KVM VM ready");
 	m->irq_set = kvm_irq_line;
 	m->irq_opaque = m;
 	e = pc_virtio(pc);
 	e = e ? e : pc_devices(pc);
 	e = e ? e : pc_load(pc);
+	log_debug("x86 board: devices created and guest loaded");
 	pc_unmap(&pc->kernel, pc->kernel_len);
 	pc_unmap(&pc->initrd, pc->initrd_len);
 	for (unsigned i = 0; !e && i < m->ncpus; i++)
 		e = m->accel->vcpu_init(&m->vcpus[i]);
+	log_debug("x86 board: %u vCPUs set up", m->ncpus);
 	return e;
 }
 

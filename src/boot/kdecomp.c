@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <lz4.h>
 #include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -142,8 +144,8 @@ static int un_zstd(const uint8_t *in, size_t len, uint8_t *out, size_t olen, cha
 
 /* Legacy frames: the magic, then blocks of a 32-bit compressed size and the data, each
  * decompressing to at most 8 MiB; a repeated magic starts another frame. */
-static int un_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t olen, char *err,
-		  size_t errlen)
+static int un_lz4_serial(const uint8_t *in, size_t len, uint8_t *out, size_t olen, char *err,
+			 size_t errlen)
 {
 	size_t pos = 4, done = 0;
 
@@ -175,6 +177,174 @@ static int un_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t olen, char
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The parallel path: lz4 -l writes every block but the last as a full 8 MiB, so block i's
+ * output starts at i * 8 MiB and the blocks decompress independently, one per thread. */
+struct lz4_block {
+	size_t in, n;
+	int want, got;
+};
+
+struct lz4_job {
+	const uint8_t *in;
+	uint8_t *out;
+	struct lz4_block *b;
+	size_t nb;
+	size_t next; /* atomic: the next block to take */
+};
+
+static void *lz4_worker(void *arg)
+{
+	struct lz4_job *j = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->nb) {
+		struct lz4_block *b = &j->b[i];
+
+		b->got =
+		    LZ4_decompress_safe((const char *)j->in + b->in,
+					(char *)j->out + i * LZ4_LEGACY_BLOCK, (int)b->n, b->want);
+	}
+	return NULL;
+}
+
+/* Finds the blocks of a payload laid out as above; returns their count, or 0 when the layout
+ * is different (the serial decoder then also reports any error). */
+static size_t lz4_blocks(const uint8_t *in, size_t len, size_t olen, struct lz4_block *b,
+			 size_t max)
+{
+	size_t pos = 4, nb = 0;
+
+	while (len - pos >= 4) {
+		uint32_t n = le32(in + pos);
+
+		pos += 4;
+		if (n == LZ4_LEGACY_MAGIC)
+			continue;
+		if (n == 0 || n > len - pos || nb == max || nb * LZ4_LEGACY_BLOCK >= olen)
+			return 0;
+		b[nb].in = pos;
+		b[nb].n = n;
+		b[nb].want = (int)MIN(olen - nb * LZ4_LEGACY_BLOCK, (size_t)LZ4_LEGACY_BLOCK);
+		nb++;
+		pos += n;
+	}
+	return pos == len && nb * LZ4_LEGACY_BLOCK >= olen ? nb : 0;
+}
+
+#define LZ4_MAX_BLOCKS	64 /* 512 MiB of kernel */
+#define LZ4_MAX_THREADS 8
+
+static int un_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t olen, char *err,
+		  size_t errlen)
+{
+	struct lz4_block b[LZ4_MAX_BLOCKS];
+	struct lz4_job j = {.in = in, .out = out, .b = b};
+	pthread_t t[LZ4_MAX_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = 0, nthreads;
+
+	j.nb = lz4_blocks(in, len, olen, b, LZ4_MAX_BLOCKS);
+	nthreads = MIN(MIN(j.nb, (size_t)LZ4_MAX_THREADS), cpus > 0 ? (size_t)cpus : 1);
+	if (nthreads < 2)
+		return un_lz4_serial(in, len, out, olen, err, errlen);
+	/* This thread works too; a thread that cannot start leaves its share to the others. */
+	while (nt < nthreads - 1 && pthread_create(&t[nt], NULL, lz4_worker, &j) == 0)
+		nt++;
+	lz4_worker(&j);
+	while (nt)
+		pthread_join(t[--nt], NULL);
+	for (size_t i = 0; i < j.nb; i++)
+		if (b[i].got != b[i].want) /* corrupt, or blocks of another size: say which */
+			return un_lz4_serial(in, len, out, olen, err, errlen);
+	return 0;
+}
+
+/* The first n bytes of each format, for a look at the ELF headers before the whole image. */
+
+static int head_gzip(const uint8_t *in, size_t len, uint8_t *out, size_t n)
+{
+	z_stream s = {0};
+	int r = Z_OK;
+
+	if (len > UINT_MAX || inflateInit2(&s, 16 + MAX_WBITS) != Z_OK)
+		return -EINVAL;
+	s.next_in = (Bytef *)in;
+	s.avail_in = (uInt)len;
+	s.next_out = out;
+	s.avail_out = (uInt)n;
+	while (r == Z_OK && s.avail_out)
+		r = inflate(&s, Z_SYNC_FLUSH);
+	inflateEnd(&s);
+	return s.avail_out ? -EINVAL : 0;
+}
+
+static int head_xz(const uint8_t *in, size_t len, uint8_t *out, size_t n)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	lzma_ret r = lzma_stream_decoder(&s, XZ_MEMLIMIT, 0);
+
+	if (r != LZMA_OK)
+		return -EINVAL;
+	s.next_in = in;
+	s.avail_in = len;
+	s.next_out = out;
+	s.avail_out = n;
+	while (r == LZMA_OK && s.avail_out)
+		r = lzma_code(&s, LZMA_RUN);
+	lzma_end(&s);
+	return s.avail_out ? -EINVAL : 0;
+}
+
+static int head_zstd(const uint8_t *in, size_t len, uint8_t *out, size_t n)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	ZSTD_inBuffer i = {in, len, 0};
+	ZSTD_outBuffer o = {out, n, 0};
+	size_t r = 1;
+
+	if (!d)
+		return -ENOMEM;
+	while (o.pos < n && !ZSTD_isError(r) && r) {
+		size_t before = i.pos + o.pos;
+
+		r = ZSTD_decompressStream(d, &o, &i);
+		if (i.pos + o.pos == before)
+			break; /* no progress: the input ended */
+	}
+	ZSTD_freeDCtx(d);
+	return o.pos == n ? 0 : -EINVAL;
+}
+
+static int head_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t n)
+{
+	uint32_t b = len >= 8 ? le32(in + 4) : 0;
+
+	if (b == 0 || b > len - 8 || n > LZ4_LEGACY_BLOCK)
+		return -EINVAL;
+	return LZ4_decompress_safe_partial((const char *)in + 8, (char *)out, (int)b, (int)n,
+					   (int)n) >= (int)n
+		   ? 0
+		   : -EINVAL;
+}
+
+int kdecomp_head(const uint8_t *in, size_t len, uint8_t *out, size_t n)
+{
+	if (len < 16 || n > (1u << 20))
+		return -EINVAL;
+	switch (kdecomp_detect(in, len)) {
+	case KDECOMP_GZIP:
+		return head_gzip(in, len, out, n);
+	case KDECOMP_XZ:
+		return head_xz(in, len - 4, out, n);
+	case KDECOMP_ZSTD:
+		return head_zstd(in, len - 4, out, n);
+	case KDECOMP_LZ4:
+		return head_lz4(in, len - 4, out, n);
+	default:
+		return -EINVAL;
+	}
 }
 
 int kdecomp_size(const uint8_t *in, size_t len, size_t max_out, size_t *out_len, char *err,

@@ -33,6 +33,10 @@ int kdecomp_supported(enum kdecomp_format f);
 int kdecomp_size(const uint8_t *in, size_t len, size_t max_out, size_t *out_len, char *err,
 		 size_t errlen);
 
+/* Decompresses only the first n (at most 1 MiB) bytes of a payload into out, for a look at its
+ * headers. Returns 0, or -EINVAL when it has fewer bytes or is not in a supported format. */
+int kdecomp_head(const uint8_t *in, size_t len, uint8_t *out, size_t n);
+
 /* Decompresses a payload that kdecomp_size() accepted into out, exactly out_len (its declared
  * size) bytes. Returns 0 or -EINVAL (corrupt or truncated); out may be partly written then. */
 int kdecomp_into(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, char *err,

@@ -138,14 +138,18 @@ static bool movable_in_place(const struct vmlinux *v, uint64_t base)
 /* Puts every segment at its physical address from the image at src (in guest RAM at its
  * address base, or anywhere else), then zeroes the bss parts: after all moves, since before
  * they may still hold data of the image. */
-static void place_segments(struct x86_load *ld, const struct vmlinux *v, const uint8_t *src)
+static uint64_t place_segments(struct x86_load *ld, const struct vmlinux *v, const uint8_t *src)
 {
+	uint64_t moved = 0;
+
 	for (unsigned i = 0; i < v->n; i++) {
 		const Elf64_Phdr *p = &v->seg[i];
 		uint8_t *dst = gmem_ptr(&ld->m->mem, p->p_paddr, p->p_memsz); /* checked */
 
-		if (dst != src + p->p_offset)
+		if (dst != src + p->p_offset) {
 			memmove(dst, src + p->p_offset, p->p_filesz);
+			moved += p->p_filesz;
+		}
 	}
 	for (unsigned i = 0; i < v->n; i++) {
 		const Elf64_Phdr *p = &v->seg[i];
@@ -153,6 +157,7 @@ static void place_segments(struct x86_load *ld, const struct vmlinux *v, const u
 
 		memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);
 	}
+	return moved;
 }
 
 /* Checks where the kernel, the initrd and the zero page go for v with the setup header hdr (a
@@ -185,17 +190,20 @@ static int boot_params(struct x86_load *ld, const struct vmlinux *v, const uint8
 static int finish(struct x86_load *ld, const struct vmlinux *v, const uint8_t *src,
 		  const uint8_t *hdr)
 {
-	uint64_t initrd_at, t0 = now_ns();
+	uint64_t initrd_at, moved, t0 = now_ns();
 	int r = boot_params(ld, v, hdr, &initrd_at);
 
 	if (r)
 		return r;
-	place_segments(ld, v, src);
+	moved = place_segments(ld, v, src);
+	ld->moved = moved;
 	if (ld->initrd)
 		gmem_write(&ld->m->mem, initrd_at, ld->initrd, ld->initrd_len);
-	log_debug("vmlinux: %llu KiB of segments loaded at 0x%llx in %.1f ms, entry 0x%llx",
+	log_debug("vmlinux: %llu KiB of segments at 0x%llx (%llu KiB moved) and the initrd loaded "
+		  "in %.1f ms, entry 0x%llx",
 		  (unsigned long long)(v->hi - v->lo) >> 10, (unsigned long long)v->lo,
-		  (double)(now_ns() - t0) / 1e6, (unsigned long long)v->entry);
+		  (unsigned long long)moved >> 10, (double)(now_ns() - t0) / 1e6,
+		  (unsigned long long)v->entry);
 	ld->entry = (struct x86_entry){
 	    .mode = X86_MODE_LONG64, .rip = v->entry, .rsp = X86_BOOT_STACK, .rsi = X86_ZERO_PAGE};
 	return 1;
@@ -242,6 +250,43 @@ static int load_in_place(struct x86_load *ld, const uint8_t *pl, size_t plen, si
 	return finish(ld, &v, img, ld->kernel);
 }
 
+/* Where to decompress the image so that as little as possible has to move: each PT_LOAD
+ * segment lies some distance d below its file offset's place (p_paddr - p_offset); with the
+ * image at the largest d, the segments at that distance (.text and .data in a vmlinux, two
+ * thirds of it) are already in place and every other one moves down, as movable_in_place()
+ * requires. The ELF headers come from the payload's first 4 KiB; parse_elf() checks them
+ * again on the whole image. pref (the kernel's load address) when the headers say otherwise
+ * or that place is not in RAM above 1 MiB. */
+static uint64_t direct_base(struct x86_load *ld, const uint8_t *pl, size_t plen, size_t olen,
+			    uint64_t pref)
+{
+	uint8_t head[4096];
+	uint64_t base = UINT64_MAX; /* the largest distance so far */
+	Elf64_Ehdr eh;
+
+	if (kdecomp_head(pl, plen, head, sizeof(head)) || !is_elf64_x86(head, sizeof(head)))
+		return pref;
+	memcpy(&eh, head, sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    !in_buf(sizeof(head), eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+		return pref;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr p;
+
+		memcpy(&p, head + eh.e_phoff + i * sizeof(p), sizeof(p));
+		if (p.p_type != PT_LOAD || !p.p_memsz)
+			continue;
+		if (p.p_paddr < p.p_offset)
+			return pref;
+		if (base == UINT64_MAX || p.p_paddr - p.p_offset > base)
+			base = p.p_paddr - p.p_offset;
+	}
+	if (base < X86_HIMEM_START || base > X86_PCI_HOLE || olen > X86_PCI_HOLE - base ||
+	    !gmem_ptr(&ld->m->mem, base, olen))
+		return pref;
+	return base;
+}
+
 static int load_bzimage(struct x86_load *ld)
 {
 	const uint8_t *k = ld->kernel;
@@ -274,7 +319,8 @@ static int load_bzimage(struct x86_load *ld)
 		return r;
 	}
 	t0 = now_ns();
-	r = load_in_place(ld, k + off, plen, elf_len, le_get32(k, BP_PREF_ADDRESS));
+	r = load_in_place(ld, k + off, plen, elf_len,
+			  direct_base(ld, k + off, plen, elf_len, le_get32(k, BP_PREF_ADDRESS)));
 	log_debug("bzImage: %s payload of %llu KiB decompressed on the host to %zu KiB %s in %.1f "
 		  "ms",
 		  kdecomp_name(f), (unsigned long long)plen >> 10, elf_len >> 10,

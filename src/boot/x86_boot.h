@@ -74,7 +74,8 @@ struct x86_load {
 	size_t initrd_len;
 	const char *append; /* may be NULL */
 	struct x86_entry entry;
-	char err[200]; /* why loading failed, for the one error line */
+	uint64_t moved; /* bytes of kernel segments copied within guest RAM after decompression */
+	char err[200];	/* why loading failed, for the one error line */
 };
 
 /* Where an initrd of len bytes goes: the highest page-aligned address below max_end (and below

@@ -20,10 +20,12 @@ def gasang():
     return gasang_path()
 
 
-def run_gasang(*args, timeout=60, input=None, check_status=None):
-    """Runs gasang with args; returns CompletedProcess with text stdout/stderr."""
+def run_gasang(*args, timeout=60, input=None, check_status=None, env=None):
+    """Runs gasang with args (and env added to the environment); returns CompletedProcess with
+    text stdout/stderr."""
     r = subprocess.run([gasang_path(), *map(str, args)], capture_output=True,
-                       timeout=timeout, input=input, text=True, errors="replace")
+                       timeout=timeout, input=input, text=True, errors="replace",
+                       env={**os.environ, **env} if env else None)
     if check_status is not None:
         assert r.returncode == check_status, (
             f"exit {r.returncode}, wanted {check_status}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}")

@@ -2,6 +2,7 @@
 devices, a timer interrupt, SMP bring-up from real mode, long mode with a CPL3 loop, and the
 Multiboot (ELF and a.out kludge) and PVH loaders."""
 import datetime
+import re
 import time
 
 import pytest
@@ -139,3 +140,19 @@ def test_sigterm_stops_running_and_halted_vcpus_promptly():
     assert time.monotonic() - t0 < 2.0
     assert p.returncode == 128 + signal.SIGTERM, err
     assert "exit statistics" in err
+
+
+def test_debug_log_is_a_startup_timeline():
+    # GASANG_DEBUG=1: each debug line carries the time since launch, so the steps from the
+    # kernel's mapping to the first VM entry and exit read as a timeline (docs/debugging.md)
+    r = run_gasang("run", "--kernel", payload("first.elf"), check_status=65,
+                   env={"GASANG_DEBUG": "1"})
+    steps = ["x86 board: kernel and initrd mapped", "x86 board: RAM, console and KVM VM ready",
+             "x86 board: devices created and guest loaded", "x86 board: 1 vCPUs set up",
+             "vCPU 0: first KVM_RUN", "vCPU 0: first exit (IO)"]
+    times = []
+    for step in steps:
+        m = re.search(r"gasang: debug: \[ *(\d+\.\d{3}) ms\] " + re.escape(step), r.stderr)
+        assert m, f"{step!r} missing:\n{r.stderr}"
+        times.append(float(m.group(1)))
+    assert times == sorted(times) and times[-1] < 5000, times

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -19,7 +20,8 @@
 
 #include "boot/kdecomp.h"
 
-#define BIG (9u << 20) /* more than one 8 MiB legacy LZ4 block */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define BIG	     (9u << 20) /* more than one 8 MiB legacy LZ4 block */
 
 struct blob {
 	uint8_t *p;
@@ -47,16 +49,29 @@ static void append_size(struct blob *b, size_t cap, uint32_t size)
 	b->len += 4;
 }
 
+static struct blob make_lz4_blocks(const uint8_t *d, size_t len, size_t block);
+
+static size_t le32_at(const uint8_t *p)
+{
+	return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+}
+
 static struct blob make_lz4(const uint8_t *d, size_t len)
 {
-	size_t cap = 64 + len + len / 100 + 4 * (len / (8u << 20) + 1) * 2 + 65536;
+	return make_lz4_blocks(d, len, 8u << 20);
+}
+
+/* lz4 -l writes 8 MiB blocks; a payload with other block sizes is still valid legacy LZ4. */
+static struct blob make_lz4_blocks(const uint8_t *d, size_t len, size_t block)
+{
+	size_t cap = 64 + len + len / 100 + 4 * (len / block + 1) * 2 + 65536;
 	struct blob b = {malloc(cap), 4};
 	uint32_t magic = 0x184c2102u;
 
 	assert_non_null(b.p);
 	memcpy(b.p, &magic, 4);
-	for (size_t off = 0; off < len; off += 8u << 20) {
-		int n = (int)(len - off < (8u << 20) ? len - off : (8u << 20));
+	for (size_t off = 0; off < len; off += block) {
+		int n = (int)(len - off < block ? len - off : block);
 		int c = LZ4_compress_default((const char *)d + off, (char *)b.p + b.len + 4, n,
 					     (int)(cap - b.len - 8));
 		uint32_t c32 = (uint32_t)c;
@@ -297,6 +312,67 @@ static void test_random_corruption(void **state)
 	free(d);
 }
 
+/* Payloads of several 8 MiB blocks decompress on several threads: every block lands at its
+ * place, a corrupt block in the middle is still found and named, and blocks of another size
+ * (valid, but not where the threads would put them) still decompress right. */
+static void test_lz4_blocks(void **state)
+{
+	(void)state;
+	const size_t len = 3 * (8u << 20) + 12345;
+	uint8_t *d = make_data(len), *out = NULL;
+	size_t olen = 0, blocks[] = {8u << 20, 1u << 20, 3u << 20};
+	char err[200] = "";
+
+	for (size_t i = 0; i < ARRAY_LEN(blocks); i++) {
+		struct blob b = make_lz4_blocks(d, len, blocks[i]);
+
+		assert_int_equal(decomp(&b, 64u << 20, &out, &olen), 0);
+		assert_int_equal(olen, len);
+		assert_memory_equal(out, d, len);
+		free(out);
+		out = NULL;
+		if (i == 0) {
+			/* the third block's size field (after the magic and two sized blocks)
+			 * halved: that block's data ends in the middle of a sequence */
+			size_t third = 4, n;
+
+			for (int k = 0; k < 2; k++)
+				third += 4 + le32_at(b.p + third);
+			n = le32_at(b.p + third) / 2;
+			memcpy(b.p + third, &(uint32_t){(uint32_t)n}, 4);
+			assert_int_equal(
+			    kdecomp_payload(b.p, b.len, 64u << 20, &out, &olen, err, sizeof(err)),
+			    -EINVAL);
+			assert_null(out);
+			assert_non_null(strstr(err, "lz4: "));
+		}
+		free(b.p);
+	}
+	free(d);
+}
+
+/* kdecomp_head(): the first bytes of each format, and a refusal for a payload that has fewer. */
+static void test_head(void **state)
+{
+	(void)state;
+	uint8_t *d = make_data(BIG), head[4096];
+
+	for (size_t i = 0; i < 4; i++) {
+		struct blob b = makers[i](d, BIG), small = makers[i](d, 1000);
+
+		memset(head, 0, sizeof(head));
+		assert_int_equal(kdecomp_head(b.p, b.len, head, sizeof(head)), 0);
+		assert_memory_equal(head, d, sizeof(head));
+		assert_int_equal(kdecomp_head(small.p, small.len, head, sizeof(head)), -EINVAL);
+		assert_int_equal(kdecomp_head(b.p, 10, head, sizeof(head)), -EINVAL);
+		free(b.p);
+		free(small.p);
+	}
+	memset(head, 0x5a, sizeof(head));
+	assert_int_equal(kdecomp_head(head, sizeof(head), head, 64), -EINVAL); /* garbage */
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +382,8 @@ int main(void)
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_unsupported_formats),
 	    cmocka_unit_test(test_random_corruption),
+	    cmocka_unit_test(test_lz4_blocks),
+	    cmocka_unit_test(test_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

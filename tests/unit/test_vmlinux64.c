@@ -21,8 +21,9 @@
 #include "machine/machine.h"
 
 #define TEXT 0x1000000u /* LOAD_PHYSICAL_ADDR */
-/* data's physical address: just after text (the image decompressed at TEXT moves down into
- * place, as a kernel's does), or 2 MiB up (it would move up: loaded through a buffer). */
+/* data's physical address: just after text (text and data at the same distance from their file
+ * offsets: decompressed where nothing moves), or 2 MiB up (decompressed where data lands in
+ * place; text moves down). */
 #define DATA_IN_PLACE (TEXT + 0x3000u)
 #define DATA_MOVED_UP (TEXT + 0x200000u)
 static uint64_t DATA = DATA_IN_PLACE;
@@ -205,6 +206,8 @@ static void test_bzimage_decompressed_on_host(void **state)
 		assert_int_equal(x86_load_kernel(&f->ld), 0);
 		/* nothing of gasang's below the end of the kernel's init_size */
 		zp = check_loaded(f, TEXT + INIT_SIZE);
+		/* the image was decompressed where the fewest bytes move: none, or text only */
+		assert_int_equal(f->ld.moved, DATA == DATA_IN_PLACE ? 0 : 0x3000);
 		/* the bzImage's own setup header, copied */
 		assert_int_equal(get(zp, BP_VERSION, 2), 0x20f);
 		assert_int_equal(get(zp, BP_INIT_SIZE, 4), INIT_SIZE);

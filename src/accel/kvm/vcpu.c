@@ -139,11 +139,13 @@ int kvm_vcpu_run(struct vcpu *v)
 {
 	struct kvm_vcpu *c = kvm_vcpu_of(v);
 	struct machine *m = v->m;
+	bool first_exit = true;
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	log_debug("vCPU %u: first KVM_RUN", v->id);
 	while (!machine_stopping(m)) {
 		int r = ioctl(c->fd, KVM_RUN, 0);
 		uint64_t t0 = now_ns();
@@ -158,6 +160,10 @@ int kvm_vcpu_run(struct vcpu *v)
 			continue;
 		}
 		reason = c->run->exit_reason;
+		if (first_exit) {
+			first_exit = false;
+			log_debug("vCPU %u: first exit (%s)", v->id, exit_name(reason));
+		}
 		r = vcpu_dispatch(v, reason);
 		stats_add(&v->stats, reason < STAT_INTR ? reason : STAT_INTR - 1, exit_name(reason),
 			  now_ns() - t0);
