@@ -151,6 +151,15 @@ static int pc_fw_cfg(struct x86_pc *pc)
 	return e;
 }
 
+static bool pc_pci_used(const struct x86_pc *pc)
+{
+	for (unsigned i = 0; pc->virtio && i < pc->virtio->n; i++) {
+		if (pc->virtio->a[i].pci)
+			return true;
+	}
+	return false;
+}
+
 /* Prints its own error line. */
 static int pc_virtio(struct x86_pc *pc)
 {
@@ -163,7 +172,7 @@ static int pc_virtio(struct x86_pc *pc)
 	for (unsigned i = 0; i < slots.n; i++)
 		slots.irq[i] = virtio_irqs[i];
 	if (pci) {
-		e = pci_host_init(&pc->pci, &pc->m, PCI_MMIO_BASE, PCI_MMIO_SIZE);
+		e = pci_host_init_quiet(&pc->pci, &pc->m, PCI_MMIO_BASE, PCI_MMIO_SIZE);
 		if (e) {
 			log_error("x86 board: cannot register the PCI host: %s", err_str(e));
 			return e;
@@ -173,6 +182,15 @@ static int pc_virtio(struct x86_pc *pc)
 	e = virtio_attach_all(&pc->m, pc->m.cfg, &slots, &pc->virtio);
 	if (e)
 		return e;
+	/* No PCI device, no PCI: no configuration ports (and no \_SB.PCI0 in the DSDT), as on
+	 * QEMU's microvm, so Linux does not scan an empty bus */
+	if (pc_pci_used(pc)) {
+		e = pci_host_register_ports(&pc->pci);
+		if (e) {
+			log_error("x86 board: cannot register the PCI host: %s", err_str(e));
+			return e;
+		}
+	}
 	pc->append = malloc(len);
 	if (!pc->append) {
 		log_error("x86 board: out of memory");
@@ -216,15 +234,6 @@ static int pc_devices(struct x86_pc *pc)
 }
 
 /* Whether a device sits on the PCI bus: without one the guest is not told about the bus. */
-static bool pc_pci_used(const struct x86_pc *pc)
-{
-	for (unsigned i = 0; pc->virtio && i < pc->virtio->n; i++) {
-		if (pc->virtio->a[i].pci)
-			return true;
-	}
-	return false;
-}
-
 static int pc_load(struct x86_pc *pc)
 {
 	const struct vm_config *cfg = pc->m.cfg;

@@ -52,6 +52,8 @@ void machine_free(struct machine *m)
 	}
 	if (m->accel && m->accel->free && m->accel_priv)
 		m->accel->free(m);
+	for (unsigned i = 0; m->vcpus && i < m->ncpus; i++)
+		free(m->vcpus[i].devstats);
 	free(m->vcpus);
 	m->vcpus = NULL;
 	loop_free(&m->loop);
@@ -187,5 +189,6 @@ void machine_print_stats(struct machine *m)
 		 m->accel->name, m->ncpus, m->ncpus == 1 ? "" : "s");
 	fflush(stdout);
 	stats_print(all, title, stderr);
+	devstats_print(m->vcpus, m->ncpus, stderr);
 	free(all);
 }

@@ -13,6 +13,7 @@
 #include "machine/config.h"
 #include "machine/loop.h"
 #include "machine/memory.h"
+#include "machine/devstats.h"
 #include "machine/stats.h"
 
 #define MACHINE_MAX_CPUS 256
@@ -22,10 +23,10 @@ enum machine_state { MACHINE_CREATED, MACHINE_RUNNING, MACHINE_PAUSED, MACHINE_S
 /* Why the machine stopped; decides gasang's exit status. */
 enum stop_reason {
 	STOP_NONE,
-	STOP_POWEROFF,   /* status 0 unless the guest gave one (SBI SRST, hypercall) */
-	STOP_REBOOT,     /* treated as an exit with status 0, like QEMU's -no-reboot */
+	STOP_POWEROFF,	 /* status 0 unless the guest gave one (SBI SRST, hypercall) */
+	STOP_REBOOT,	 /* treated as an exit with status 0, like QEMU's -no-reboot */
 	STOP_DEBUG_EXIT, /* isa-debug-exit style: status chosen by the guest */
-	STOP_SIGNAL,     /* SIGINT/SIGTERM or the Ctrl-A x escape */
+	STOP_SIGNAL,	 /* SIGINT/SIGTERM or the Ctrl-A x escape */
 	STOP_GUEST_ERROR /* triple fault, emulation failure, panic: non-zero */
 };
 
@@ -38,6 +39,7 @@ struct vcpu {
 	pthread_t thread;
 	void *priv; /* the accelerator's per-vCPU state */
 	struct stats_table stats;
+	struct devstats *devstats; /* exits by device (machine/devstats.h), NULL until one */
 };
 
 typedef void (*irq_set_fn)(void *opaque, unsigned line, bool level);

@@ -120,6 +120,11 @@ static int cmp_count(const void *a, const void *b)
 
 void stats_print(const struct stats_table *t, const char *title, FILE *f)
 {
+	stats_print_by(t, title, "reason", f);
+}
+
+void stats_print_by(const struct stats_table *t, const char *title, const char *what, FILE *f)
+{
 	const struct stat_entry *rows[STATS_MAX_REASONS];
 	unsigned n = 0;
 	uint64_t total = 0, total_ns = 0;
@@ -130,8 +135,7 @@ void stats_print(const struct stats_table *t, const char *title, FILE *f)
 	}
 	qsort(rows, n, sizeof(rows[0]), cmp_count);
 	fprintf(f, "%s\n", title);
-	fprintf(f, "%-32s %12s %12s %10s %10s\n", "reason", "count", "total_ms", "mean_us",
-		"p99_us");
+	fprintf(f, "%-32s %12s %12s %10s %10s\n", what, "count", "total_ms", "mean_us", "p99_us");
 	for (unsigned i = 0; i < n; i++) {
 		const struct stat_entry *e = rows[i];
 		fprintf(f, "%-32s %12llu %12.3f %10.3f %10.3f\n", e->name,

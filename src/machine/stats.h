@@ -33,5 +33,7 @@ uint64_t stats_count(const struct stats_table *t, const char *name);
 uint64_t stats_quantile(const struct stat_entry *e, double q);
 /* Prints the table: reason, count, total ms, mean us, p99 us; sorted by count. */
 void stats_print(const struct stats_table *t, const char *title, FILE *f);
+/* The same with another name for the first column (what the rows are). */
+void stats_print_by(const struct stats_table *t, const char *title, const char *what, FILE *f);
 
 #endif

@@ -156,3 +156,31 @@ def test_debug_log_is_a_startup_timeline():
         assert m, f"{step!r} missing:\n{r.stderr}"
         times.append(float(m.group(1)))
     assert times == sorted(times) and times[-1] < 5000, times
+
+
+def dev_rows(stderr):
+    """The --stats table of exits by device: {device: count}."""
+    table = stderr.split("exits by device", 1)
+    assert len(table) == 2, stderr
+    return {m.group(1).strip(): int(m.group(2)) for m in re.finditer(
+        r"^(\S.*?)\s+(\d+)\s+[\d.]+\s+[\d.]+\s+[\d.]+$", table[1], re.M)}
+
+
+def test_stats_exits_by_device():
+    # --stats also says which device model each port I/O or MMIO exit reached (and, for
+    # addresses where no device sits, which ones): what perf kvm stat's ioport view shows
+    r = run_gasang("run", "--kernel", payload("pio.elf"), "--append", "n=500", "--stats",
+                   check_status=(0x21 << 1) | 1)
+    assert dev_rows(r.stderr) == {"no device: ports 0x80-0x87": 499, "debug-exit": 1}, r.stderr
+    r = run_gasang("run", "--kernel", payload("mmio.elf"), "--stats",
+                   check_status=(0x10 << 1) | 1)
+    assert dev_rows(r.stderr) == {"no device: MMIO 0xd0000000": 1000, "hypercall port": 1,
+                                  "debug-exit": 1}, r.stderr
+    r = run_gasang("run", "--kernel", payload("devices.elf"), "--cpus", "2", "--stats",
+                   check_status=7)
+    rows = dev_rows(r.stderr)
+    assert rows["fw_cfg"] > 0 and rows["rtc-cmos"] > 0 and rows["uart16550"] > 0, r.stderr
+    assert sum(rows.values()) == stats(r.stderr)["IO"], r.stderr  # every IO exit has a row
+    # without --stats nothing is printed (and nothing is collected)
+    r = run_gasang("run", "--kernel", payload("pio.elf"), check_status=(0x21 << 1) | 1)
+    assert "exits by device" not in r.stderr

@@ -84,7 +84,7 @@ VSOCK_HOST=$!
 section gasang-virtio-pci inner /lab/gasang run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD \\
 	--append "$APPEND lab.virtio -- mkdir /m;mount /dev/vda /m;cp /m/t.sh /;sh /t.sh" \\
 	--cpus 1 --mem 256M --disk /lab/vpci.img --rng --net user,hostfwd=tcp:127.0.0.1:8081-:80 \\
-	--disk /lab/vsock.img,ro --vsock 3,uds=/tmp/v.sock
+	--disk /lab/vsock.img,ro --vsock 3,uds=/tmp/v.sock --stats
 section vsock-host cat /tmp/vsock-host.log
 kill $VSOCK_HOST 2>/dev/null
 section virtio-pci-image sh -c 'gzip -c /lab/vpci.img | base64'
@@ -253,6 +253,15 @@ def test_lab_gasang_stats_table(lab_run):
     assert io and int(io.group(1)) > 0, f"no port I/O exits counted:\n{out}"
     total = re.search(r"^total\s+(\d+)", out, re.M)
     assert total and int(total.group(1)) >= int(io.group(1)), out
+    # and by device: the stock kernel's serial console and CMOS clock; no PCI host without a
+    # PCI device (Linux would scan the empty bus 0), but one with virtio-pci devices
+    devs = out.split("exits by device", 1)
+    assert len(devs) == 2, out
+    assert re.search(r"^uart16550\s+\d+", devs[1], re.M), out
+    assert re.search(r"^rtc-cmos\s+\d+", devs[1], re.M), out
+    assert "pci-host" not in devs[1], out
+    vpci = lab_run.section("gasang-virtio-pci").output.split("exits by device", 1)
+    assert len(vpci) == 2 and re.search(r"^pci-host\s+\d+", vpci[1], re.M), vpci[-1]
 
 
 @pytest.mark.parametrize("name", PAYLOADS)

@@ -9,6 +9,8 @@
 
 #include "accel/kvm/kvm_int.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "machine/devstats.h"
 
 int exits_guest_error(struct vcpu *v, const char *fmt, ...)
 {
@@ -64,14 +66,21 @@ int exits_io(struct vcpu *v)
 	struct kvm_run *run = c->run;
 	unsigned size = run->io.size;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint64_t t0;
 
 	if (size != 1 && size != 2 && size != 4)
 		return exits_guest_error(v, "port I/O of %u bytes", size);
 	if (run->io.data_offset + (uint64_t)run->io.count * size > (uint64_t)k->run_size)
 		return exits_guest_error(v, "port I/O data outside the run page");
 	if (k->hc_fn && run->io.port == k->hc_port && run->io.direction == KVM_EXIT_IO_OUT &&
-	    run->io.count == 1)
-		return io_hypercall(v);
+	    run->io.count == 1) {
+		uint64_t t0 = now_ns();
+		int r = io_hypercall(v);
+
+		devstats_add_named(v, 0, "hypercall port", now_ns() - t0);
+		return r;
+	}
+	t0 = now_ns();
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT) {
 			bus_write(&v->m->pio, run->io.port, size, load_le(data, size));
@@ -82,6 +91,7 @@ int exits_io(struct vcpu *v)
 			memcpy(data, &val, size);
 		}
 	}
+	devstats_add(v, &v->m->pio, true, run->io.port, now_ns() - t0);
 	return 0;
 }
 
@@ -101,17 +111,20 @@ int exits_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = kvm_vcpu_of(v)->run;
 	unsigned len = run->mmio.len;
+	uint64_t t0;
 
 	if (len > sizeof(run->mmio.data))
 		return exits_guest_error(v, "MMIO of %u bytes", len);
+	t0 = now_ns();
 	if (len == 1 || len == 2 || len == 4 || len == 8) {
 		mmio_access(&v->m->mmio, run->mmio.phys_addr, run->mmio.data, len,
 			    run->mmio.is_write);
-		return 0;
+	} else {
+		for (unsigned i = 0; i < len; i++) /* odd sizes: byte by byte */
+			mmio_access(&v->m->mmio, run->mmio.phys_addr + i, run->mmio.data + i, 1,
+				    run->mmio.is_write);
 	}
-	for (unsigned i = 0; i < len; i++) /* odd sizes: byte by byte */
-		mmio_access(&v->m->mmio, run->mmio.phys_addr + i, run->mmio.data + i, 1,
-			    run->mmio.is_write);
+	devstats_add(v, &v->m->mmio, false, run->mmio.phys_addr, now_ns() - t0);
 	return 0;
 }
 

@@ -213,7 +213,19 @@ int pci_host_init(struct pci_host *h, struct machine *m, uint64_t mmio_base, uin
 	 * (class 06/00) or an Intel/Compaq device on bus 0. */
 	pci_dev_init(&h->bridge, 0x8086, 0x29c0, 0, 0x060000, 0x1af4, 0x1100);
 	h->dev[0] = &h->bridge;
-	if (!m)
-		return 0;
-	return bus_register(&m->pio, PCI_HOST_PORT, 8, &pci_host_pio_ops, h, "pci-host");
+	return m ? pci_host_register_ports(h) : 0;
+}
+
+int pci_host_init_quiet(struct pci_host *h, struct machine *m, uint64_t mmio_base,
+			uint64_t mmio_size)
+{
+	int e = pci_host_init(h, NULL, mmio_base, mmio_size);
+
+	h->m = m;
+	return e;
+}
+
+int pci_host_register_ports(struct pci_host *h)
+{
+	return bus_register(&h->m->pio, PCI_HOST_PORT, 8, &pci_host_pio_ops, h, "pci-host");
 }

@@ -47,6 +47,12 @@ struct pci_host {
 /* Sets up the host with its bridge at slot 0 and, when m is not NULL, registers the ports on
  * m->pio. BARs are allocated in [mmio_base, mmio_base + mmio_size). Returns 0 or -errno. */
 int pci_host_init(struct pci_host *h, struct machine *m, uint64_t mmio_base, uint64_t mmio_size);
+/* The same for machine m, but the configuration ports are registered later, with
+ * pci_host_register_ports(), and only if a device sits on the bus: a guest then finds no PCI
+ * at all instead of scanning an empty bus 0 (100+ port exits for Linux). */
+int pci_host_init_quiet(struct pci_host *h, struct machine *m, uint64_t mmio_base,
+			uint64_t mmio_size);
+int pci_host_register_ports(struct pci_host *h);
 
 /* Fills a type 0 header (memory decode off, everything else zero). */
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint8_t rev,
