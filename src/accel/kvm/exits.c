@@ -59,6 +59,12 @@ static int io_hypercall(struct vcpu *v)
 	return 0;
 }
 
+/* When the exit-by-device table is kept (--stats): the start of the device's work, else 0. */
+static uint64_t dev_t0(const struct vcpu *v)
+{
+	return v->m->cfg && v->m->cfg->stats ? now_ns() : 0;
+}
+
 int exits_io(struct vcpu *v)
 {
 	struct kvm_vcpu *c = kvm_vcpu_of(v);
@@ -74,13 +80,14 @@ int exits_io(struct vcpu *v)
 		return exits_guest_error(v, "port I/O data outside the run page");
 	if (k->hc_fn && run->io.port == k->hc_port && run->io.direction == KVM_EXIT_IO_OUT &&
 	    run->io.count == 1) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = dev_t0(v);
 		int r = io_hypercall(v);
 
-		devstats_add_named(v, 0, "hypercall port", now_ns() - t0);
+		if (t0)
+			devstats_add_named(v, 0, "hypercall port", now_ns() - t0);
 		return r;
 	}
-	t0 = now_ns();
+	t0 = dev_t0(v);
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT) {
 			bus_write(&v->m->pio, run->io.port, size, load_le(data, size));
@@ -91,7 +98,8 @@ int exits_io(struct vcpu *v)
 			memcpy(data, &val, size);
 		}
 	}
-	devstats_add(v, &v->m->pio, true, run->io.port, now_ns() - t0);
+	if (t0)
+		devstats_add(v, &v->m->pio, true, run->io.port, now_ns() - t0);
 	return 0;
 }
 
@@ -115,7 +123,7 @@ int exits_mmio(struct vcpu *v)
 
 	if (len > sizeof(run->mmio.data))
 		return exits_guest_error(v, "MMIO of %u bytes", len);
-	t0 = now_ns();
+	t0 = dev_t0(v);
 	if (len == 1 || len == 2 || len == 4 || len == 8) {
 		mmio_access(&v->m->mmio, run->mmio.phys_addr, run->mmio.data, len,
 			    run->mmio.is_write);
@@ -124,7 +132,8 @@ int exits_mmio(struct vcpu *v)
 			mmio_access(&v->m->mmio, run->mmio.phys_addr + i, run->mmio.data + i, 1,
 				    run->mmio.is_write);
 	}
-	devstats_add(v, &v->m->mmio, false, run->mmio.phys_addr, now_ns() - t0);
+	if (t0)
+		devstats_add(v, &v->m->mmio, false, run->mmio.phys_addr, now_ns() - t0);
 	return 0;
 }
 
