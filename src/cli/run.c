@@ -48,7 +48,8 @@ static void run_usage(FILE *f)
 		"  -h, --help                this help\n"
 		"\n"
 		"The exit status is the guest's: 0 after poweroff, (v<<1)|1 after a debug-exit\n"
-		"write of v, non-zero after a guest error. On a terminal, Ctrl-A x quits.\n");
+		"write of v, non-zero after a guest error. On a terminal, Ctrl-A x quits.\n"
+		"SIGINT/SIGTERM stop the VM; SIGUSR1 pauses it, SIGUSR2 resumes it.\n");
 }
 
 enum {

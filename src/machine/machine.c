@@ -74,6 +74,44 @@ void machine_request_stop(struct machine *m, enum stop_reason why, int status)
 	pthread_mutex_unlock(&m->stop_lock);
 }
 
+/* Under stop_lock: RUNNING <-> PAUSED; STOPPED is final (machine_request_stop()). */
+static bool set_paused(struct machine *m, bool pause)
+{
+	int from = pause ? MACHINE_RUNNING : MACHINE_PAUSED;
+	bool changed;
+
+	pthread_mutex_lock(&m->stop_lock);
+	changed = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == from;
+	if (changed) {
+		__atomic_store_n(&m->state, pause ? MACHINE_PAUSED : MACHINE_RUNNING,
+				 __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&m->stop_cond); /* parked vCPUs recheck */
+	}
+	pthread_mutex_unlock(&m->stop_lock);
+	/* Out of the guest to park, or out of an accelerator's own wait to run again. */
+	for (unsigned i = 0; changed && i < m->ncpus; i++)
+		m->accel->vcpu_kick(&m->vcpus[i]);
+	return changed;
+}
+
+bool machine_pause(struct machine *m)
+{
+	return set_paused(m, true);
+}
+
+bool machine_resume(struct machine *m)
+{
+	return set_paused(m, false);
+}
+
+void machine_vcpu_park(struct machine *m)
+{
+	pthread_mutex_lock(&m->stop_lock);
+	while (machine_paused(m))
+		pthread_cond_wait(&m->stop_cond, &m->stop_lock);
+	pthread_mutex_unlock(&m->stop_lock);
+}
+
 void machine_boot_mark(struct machine *m)
 {
 	uint64_t t = launch_elapsed_ns();
@@ -98,6 +136,16 @@ static void on_signalfd(void *opaque, uint32_t events)
 
 	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGUSR1) {
+		if (machine_pause(w->m))
+			log_msg(LOG_ERROR, "paused (SIGUSR1): the vCPUs wait, SIGUSR2 resumes");
+		return;
+	}
+	if (si.ssi_signo == SIGUSR2) {
+		if (machine_resume(w->m))
+			log_msg(LOG_ERROR, "resumed (SIGUSR2)");
+		return;
+	}
 	log_info("received signal %u, stopping the machine", si.ssi_signo);
 	machine_request_stop(w->m, STOP_SIGNAL, 128 + (int)si.ssi_signo);
 }
@@ -131,6 +179,8 @@ int machine_run(struct machine *m)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1); /* pause */
+	sigaddset(&set, SIGUSR2); /* resume */
 	/* Blocked here, inherited by every thread we create; delivered through the signalfd. */
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	sw.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -89,6 +89,21 @@ static inline bool machine_stopping(const struct machine *m)
 	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == MACHINE_STOPPED;
 }
 
+/* Pausing: machine_pause() takes a running machine to MACHINE_PAUSED and kicks every vCPU out
+ * of the guest; each vCPU thread then waits (machine_vcpu_park(), or its accelerator's own wait)
+ * until machine_resume() or a stop. Devices, timers and the event loop keep running, and the
+ * guest's clocks keep time. Both return true when the state changed. SIGUSR1 pauses, SIGUSR2
+ * resumes. */
+bool machine_pause(struct machine *m);
+bool machine_resume(struct machine *m);
+static inline bool machine_paused(const struct machine *m)
+{
+	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == MACHINE_PAUSED;
+}
+/* Called by a vCPU thread that saw machine_paused(): returns when the machine runs again or
+ * stops. */
+void machine_vcpu_park(struct machine *m);
+
 /* Raises or lowers an interrupt line of the board's interrupt controller. */
 static inline void irq_set(struct machine *m, unsigned line, bool level)
 {

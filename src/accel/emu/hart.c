@@ -155,13 +155,22 @@ uint64_t hart_step(struct hart *h, uint64_t n)
 	return done;
 }
 
-/* Sleeps while the hart is halted (HSM stop). */
-static void hart_wait_halted(struct hart *h)
+/* True while the hart must sleep: halted (HSM stop), or the machine paused. */
+static bool hart_must_wait(struct hart *h)
 {
 	struct machine *m = h->plat->m;
 
+	if (machine_stopping(m))
+		return false;
+	return machine_paused(m) || __atomic_load_n(&h->halted, __ATOMIC_ACQUIRE);
+}
+
+/* Sleeps while hart_must_wait(), still answering remote TLB flushes: a hart in the middle of
+ * an SBI remote fence waits for them. A kick wakes it to check again. */
+static void hart_wait(struct hart *h)
+{
 	pthread_mutex_lock(&h->wfi_lock);
-	while (__atomic_load_n(&h->halted, __ATOMIC_ACQUIRE) && !machine_stopping(m)) {
+	while (hart_must_wait(h)) {
 		if (__atomic_load_n(&h->flush_pending, __ATOMIC_ACQUIRE)) {
 			hart_flush_tlb(h);
 			__atomic_store_n(&h->flush_pending, 0, __ATOMIC_RELEASE);
@@ -176,8 +185,8 @@ int hart_run(struct hart *h)
 	struct machine *m = h->plat->m;
 
 	while (!machine_stopping(m)) {
-		if (__atomic_load_n(&h->halted, __ATOMIC_ACQUIRE)) {
-			hart_wait_halted(h);
+		if (hart_must_wait(h)) {
+			hart_wait(h);
 			continue;
 		}
 		hart_service(h);

@@ -13,8 +13,9 @@
 #include "base/util.h"
 
 /* The signal that kicks a vCPU thread out of KVM_RUN. Its handler does nothing: the point is
- * the EINTR, and run->immediate_exit covers a kick that lands just before KVM_RUN. */
-#define KICK_SIGNAL SIGUSR1
+ * the EINTR, and run->immediate_exit covers a kick that lands just before KVM_RUN. A real-time
+ * signal: SIGUSR1 and SIGUSR2 are the user's (pause and resume, machine/machine.h). */
+#define KICK_SIGNAL (SIGRTMIN + 1)
 
 /* Stats ids: the KVM exit reason, and one past the last for EINTR. */
 #define STAT_INTR 63
@@ -147,6 +148,10 @@ int kvm_vcpu_run(struct vcpu *v)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	log_debug("vCPU %u: first KVM_RUN", v->id);
 	while (!machine_stopping(m)) {
+		if (machine_paused(m)) {
+			machine_vcpu_park(m);
+			continue;
+		}
 		int r = ioctl(c->fd, KVM_RUN, 0);
 		uint64_t t0 = now_ns();
 		unsigned reason;
