@@ -16,40 +16,41 @@
 
 static void run_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: gasang run [options]\n"
-		"\n"
-		"Boots a virtual machine. x86_64 guests run on KVM; riscv64 guests run on the\n"
-		"software engine.\n"
-		"\n"
-		"  --arch x86_64|riscv64     guest architecture (default x86_64)\n"
-		"  --accel kvm|emu|emu-interp  execution engine (default: kvm for x86_64, emu for\n"
-		"                            riscv64)\n"
-		"  --kernel FILE             bzImage, ELF vmlinux or Multiboot kernel (x86_64);\n"
-		"                            Linux Image (riscv64)\n"
-		"  --boot-protocol auto|bzimage|vmlinux64|pvh|multiboot  x86: how the kernel is\n"
-		"                            entered (default auto: a bzImage is decompressed on the\n"
-		"                            host and its vmlinux entered at its 64-bit entry;\n"
-		"                            bzimage: the kernel decompresses itself)\n"
-		"  --elf FILE                riscv64: bare ELF started in M-mode, HTIF at 'tohost'\n"
-		"  --initrd FILE             initial ramdisk (Multiboot: the single module)\n"
-		"  --append STRING           kernel command line\n"
-		"  --mem SIZE                guest RAM, e.g. 256M or 1G (default 256M)\n"
-		"  --cpus N                  number of vCPUs (default 1)\n"
-		"  --console stdio|file:PATH|virtio|none  where the guest console goes (default "
-		"stdio)\n"
-		"  --disk PATH[,ro][,id=ID]  virtio-blk disk (repeatable)\n"
-		"  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|tap=NAME  virtio-net (repeatable)\n"
-		"  --rng                     virtio-rng device\n"
-		"  --virtio-transport pci|mmio  x86: how virtio devices attach (default pci)\n"
-		"  --vsock CID,uds=PATH      virtio-vsock device, host side on a Unix socket\n"
-		"  --stats                   print exit statistics at exit: by reason and by device\n"
-		"                            (count, total, mean, p99)\n"
-		"  -h, --help                this help\n"
-		"\n"
-		"The exit status is the guest's: 0 after poweroff, (v<<1)|1 after a debug-exit\n"
-		"write of v, non-zero after a guest error. On a terminal, Ctrl-A x quits.\n"
-		"SIGINT/SIGTERM stop the VM; SIGUSR1 pauses it, SIGUSR2 resumes it.\n");
+	fprintf(
+	    f,
+	    "usage: gasang run [options]\n"
+	    "\n"
+	    "Boots a virtual machine. x86_64 guests run on KVM; riscv64 guests run on the\n"
+	    "software engine.\n"
+	    "\n"
+	    "  --arch x86_64|riscv64     guest architecture (default x86_64)\n"
+	    "  --accel kvm|emu|emu-interp  execution engine (default: kvm for x86_64, emu for\n"
+	    "                            riscv64)\n"
+	    "  --kernel FILE             bzImage, ELF vmlinux or Multiboot kernel (x86_64);\n"
+	    "                            Linux Image (riscv64)\n"
+	    "  --boot-protocol auto|bzimage|vmlinux64|pvh|multiboot  x86: how the kernel is\n"
+	    "                            entered (default auto: a bzImage is decompressed on the\n"
+	    "                            host and its vmlinux entered at its 64-bit entry;\n"
+	    "                            bzimage: the kernel decompresses itself)\n"
+	    "  --elf FILE                riscv64: bare ELF started in M-mode, HTIF at 'tohost'\n"
+	    "  --initrd FILE             initial ramdisk (Multiboot: the single module)\n"
+	    "  --append STRING           kernel command line\n"
+	    "  --mem SIZE                guest RAM, e.g. 256M or 1G (default 256M)\n"
+	    "  --cpus N                  number of vCPUs (default 1)\n"
+	    "  --console stdio|file:PATH|virtio|none  where the guest console goes (default "
+	    "stdio)\n"
+	    "  --disk PATH[,ro][,id=ID]  virtio-blk disk (repeatable)\n"
+	    "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|tap=NAME  virtio-net (repeatable)\n"
+	    "  --rng                     virtio-rng device\n"
+	    "  --virtio-transport pci|mmio  x86: how virtio devices attach (default pci)\n"
+	    "  --vsock CID,uds=PATH      virtio-vsock device, host side on a Unix socket\n"
+	    "  --stats                   print exit statistics at exit: by reason and by device\n"
+	    "                            (count, total, mean, p99)\n"
+	    "  -h, --help                this help\n"
+	    "\n"
+	    "The exit status is the guest's: 0 after poweroff, (v<<1)|1 after a debug-exit\n"
+	    "write of v, non-zero after a guest error. On a terminal, Ctrl-A x quits.\n"
+	    "SIGINT/SIGTERM stop the VM; SIGUSR1 pauses it, SIGUSR2 resumes it.\n");
 }
 
 enum {
@@ -72,24 +73,24 @@ enum {
 };
 
 static const struct option run_opts[] = {
-	{"arch", required_argument, NULL, OPT_ARCH},
-	{"accel", required_argument, NULL, OPT_ACCEL},
-	{"kernel", required_argument, NULL, OPT_KERNEL},
-	{"elf", required_argument, NULL, OPT_ELF},
-	{"initrd", required_argument, NULL, OPT_INITRD},
-	{"append", required_argument, NULL, OPT_APPEND},
-	{"mem", required_argument, NULL, OPT_MEM},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"console", required_argument, NULL, OPT_CONSOLE},
-	{"disk", required_argument, NULL, OPT_DISK},
-	{"net", required_argument, NULL, OPT_NET},
-	{"rng", no_argument, NULL, OPT_RNG},
-	{"vsock", required_argument, NULL, OPT_VSOCK},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
-	{"boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"accel", required_argument, NULL, OPT_ACCEL},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"elf", required_argument, NULL, OPT_ELF},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"append", required_argument, NULL, OPT_APPEND},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"console", required_argument, NULL, OPT_CONSOLE},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"net", required_argument, NULL, OPT_NET},
+    {"rng", no_argument, NULL, OPT_RNG},
+    {"vsock", required_argument, NULL, OPT_VSOCK},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
+    {"boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_disk(struct vm_config *c, char *arg)
@@ -169,8 +170,9 @@ int run_parse_args(int argc, char **argv, struct vm_config *cfg)
 		case OPT_ACCEL:
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "emu") &&
 			    strcmp(optarg, "emu-interp")) {
-				log_error("--accel: unknown accelerator '%s' (kvm, emu, emu-interp)",
-					  optarg);
+				log_error(
+				    "--accel: unknown accelerator '%s' (kvm, emu, emu-interp)",
+				    optarg);
 				return -1;
 			}
 			cfg->accel = optarg;
