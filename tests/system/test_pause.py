@@ -29,6 +29,24 @@ def wait_for(path, text, timeout=90):
     pytest.fail(f"{text!r} never appeared in:\n{seen}")
 
 
+def stop_while_paused(p, twice=False):
+    """Pauses p (twice: a second SIGUSR1 on the paused machine), then SIGTERM: it must end at
+    once with 128+SIGTERM. Returns its stderr."""
+    try:
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        if twice:
+            p.send_signal(signal.SIGUSR1)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=10)
+    finally:
+        p.kill()
+    assert time.monotonic() - t0 < 3.0, err
+    assert p.returncode == 128 + signal.SIGTERM, err
+    return err
+
+
 def test_pause_and_resume_riscv_linux(tmp_path):
     # The guest prints a tick every 50 ms; while paused, nothing more reaches the console.
     con = tmp_path / "console"
@@ -60,19 +78,9 @@ def test_stop_while_paused_riscv(tmp_path):
     p = start("--arch", "riscv64", "--kernel", kernel(), "--initrd", initramfs(), "--mem",
               "256M", "--console", f"file:{con}",
               "--append", 'console=ttyS0 quiet gasang.run="while true; do echo x; sleep 1; done"')
-    try:
-        wait_for(con, "gasang-init: up")
-        p.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        p.send_signal(signal.SIGUSR1)  # already paused: nothing changes
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=10)
-    finally:
-        p.kill()
-    assert time.monotonic() - t0 < 3.0
-    assert p.returncode == 128 + signal.SIGTERM, err
-    assert err.count("paused (SIGUSR1)") == 1, err
+    wait_for(con, "gasang-init: up")
+    err = stop_while_paused(p, twice=True)
+    assert err.count("paused (SIGUSR1)") == 1, err  # the second SIGUSR1 changed nothing
 
 
 @pytest.mark.skipif(not have_kvm(), reason="*** no /dev/kvm: KVM pause test SKIPPED ***")
@@ -97,14 +105,5 @@ def test_pause_and_resume_kvm_payload():
     assert "paused (SIGUSR1)" in err and "resumed (SIGUSR2)" in err, err
     # A paused KVM machine still stops at once.
     p = start("--kernel", payload("timer.elf"), "--cpus", "2", "--append", "ticks=10000")
-    try:
-        time.sleep(0.3)
-        p.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=10)
-    finally:
-        p.kill()
-    assert time.monotonic() - t0 < 2.0
-    assert p.returncode == 128 + signal.SIGTERM, err
+    time.sleep(0.3)
+    stop_while_paused(p)
