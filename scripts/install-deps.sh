@@ -4,8 +4,8 @@
 set -euo pipefail
 
 pkgs=(
-  # build
-  gcc meson ninja-build pkg-config
+  # build (make: the riscv64 guest kernel and busybox are built from Debian's sources)
+  gcc make meson ninja-build pkg-config
   libfdt-dev libjansson-dev libseccomp-dev libcap-dev liburing-dev libslirp-dev libglib2.0-dev
   zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libcapstone-dev
   # tests

@@ -19,7 +19,8 @@ ENGINES = ("emu", "emu-interp")
 def busybox():
     p = busybox_path()
     if p is None:
-        pytest.skip("*** riscv64 busybox not found in ../shared/guests/riscv64: SKIPPED ***")
+        pytest.skip("*** no riscv64 busybox (guests/riscv64/build-initramfs.sh could not "
+                    "build one): SKIPPED ***")
     return p
 
 

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import run_gasang
-from virtio_guest import ROOT, Guest, guests_dir, kernel_with
+from virtio_guest import ROOT, Guest, kernel_with, riscv_kernel
 
 def need(tool):
     if not shutil.which(tool):
@@ -304,7 +304,7 @@ sleep 1000
 
 # Bad input: one error line and a non-zero exit, before any guest code runs.
 def bad_run(tmp_path, *args):
-    r = run_gasang("run", "--arch", "riscv64", "--kernel", guests_dir() / "riscv64" / "Image",
+    r = run_gasang("run", "--arch", "riscv64", "--kernel", riscv_kernel(),
                    *args, timeout=60)
     if "not built yet" in r.stderr:
         pytest.skip(f"*** riscv64 board not built yet: SKIPPED ***")
@@ -340,7 +340,7 @@ def test_tap_without_privileges(tmp_path):
         import conftest
         r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             conftest.gasang_path(), "run", "--arch", "riscv64", "--kernel",
-                            str(guests_dir() / "riscv64" / "Image"), *args],
+                            str(riscv_kernel()), *args],
                            capture_output=True, text=True, timeout=60)
         if "not built yet" in r.stderr:
             pytest.skip("*** riscv64 board not built yet: SKIPPED ***")

@@ -1,12 +1,15 @@
-"""Linux guests for the virtio system tests: the prebuilt riscv64 kernel and busybox (from
-../shared/guests or $GASANG_GUESTS), and an initramfs built here around a test's shell script.
-The script runs as /init with busybox installed; the initramfs ends with a poweroff."""
+"""Linux guests for the virtio system tests: the riscv64 kernel and busybox (the prebuilt ones
+from ../shared/guests or $GASANG_GUESTS, else the project's own builds, riscv_guest.py), and an
+initramfs built here around a test's shell script. The script runs as /init with busybox
+installed; the initramfs ends with a poweroff."""
 import os
 import pathlib
 import subprocess
 import time
 
 import pytest
+
+import riscv_guest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -19,12 +22,27 @@ def guests_dir():
     pytest.skip("*** no prebuilt riscv64 guest (set GASANG_GUESTS): virtio guest tests SKIPPED ***")
 
 
+def riscv_kernel():
+    """The riscv64 kernel Image: prebuilt, else built by guests/riscv64/build-kernel.sh."""
+    d = os.environ.get("GASANG_GUESTS")
+    if d and (pathlib.Path(d) / "riscv64" / "Image").exists():
+        return pathlib.Path(d) / "riscv64" / "Image"
+    return pathlib.Path(riscv_guest.kernel())
+
+
+def riscv_busybox():
+    d = os.environ.get("GASANG_GUESTS")
+    if d and (pathlib.Path(d) / "riscv64" / "busybox").exists():
+        return pathlib.Path(d) / "riscv64" / "busybox"
+    return riscv_guest.busybox()
+
+
 def kernel_with(option):
     """A riscv64 kernel Image built with option=y, or None: the prebuilt one, else one that
     guests/riscv64/build-kernel.sh built into the cache (config kept in linux-src/.config), or
     a kernel placed in $GASANG_CACHE/riscv64-vsock/ (Image + kernel.config)."""
     cache = pathlib.Path(os.environ.get("GASANG_CACHE", pathlib.Path.home() / ".cache/gasang"))
-    for d in (guests_dir() / "riscv64", cache / "riscv64", cache / "riscv64-vsock"):
+    for d in (riscv_kernel().parent, cache / "riscv64", cache / "riscv64-vsock"):
         for config in (d / "kernel.config", d / "linux-src" / ".config"):
             if (d / "Image").exists() and config.exists() and f"{option}=y" in config.read_text():
                 return d / "Image"
@@ -59,7 +77,7 @@ poweroff -f
 
 def make_initramfs(path, script, files=None):
     """Writes a cpio (newc) initramfs with busybox and /init = PRELUDE + script + EPILOGUE."""
-    busybox = (guests_dir() / "riscv64" / "busybox").read_bytes()
+    busybox = riscv_busybox().read_bytes()
     blob = b""
     for d in ("bin", "dev", "proc", "sys", "mnt", "tmp", "www"):
         blob += _cpio_entry(d, 0o040755)
@@ -79,7 +97,7 @@ class Guest:
                  kernel=None, env=None):
         initrd = make_initramfs(tmp_path / "initrd.cpio", script, files)
         self.cmd = [gasang, "run", "--arch", "riscv64", "--mem", "256M",
-                    "--kernel", str(kernel or guests_dir() / "riscv64" / "Image"),
+                    "--kernel", str(kernel or riscv_kernel()),
                     "--initrd", str(initrd), "--append", f"{append} panic=-1 quiet",
                     *map(str, args)]
         self.out = b""
