@@ -14,7 +14,7 @@ pkgs=(
   clang libclang-rt-14-dev
   # guests: cross compilers, busybox, initramfs and disk tools
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
-  busybox-static cpio e2fsprogs
+  busybox-static cpio e2fsprogs bzip2
   # guests/riscv64/build-kernel.sh (kconfig and the kernel build need them)
   flex bison bc
   # reference implementations for tests and benchmarks
