@@ -20,7 +20,7 @@ pkgs=(
   # reference implementations for tests and benchmarks
   qemu-system-x86 qemu-system-misc qemu-user hyperfine time
   # OCI runtime: clients that drive gasang-oci in tests, runtimes it is compared with
-  podman conmon containerd runc crun
+  podman conmon containerd runc crun procps
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -47,6 +48,24 @@ static bool pid_in(pid_t p, const pid_t *pids, size_t n)
 	return false;
 }
 
+/* True when prog is an executable in $PATH. */
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX], file[PATH_MAX];
+
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		fmt(dir, sizeof(dir), "%.*s", (int)len, path);
+		fmt(file, sizeof(file), "%s/%s", len ? dir : ".", prog);
+		if (access(file, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
 int oci_cmd_ps(int argc, char **argv)
 {
 	struct oci_state st;
@@ -73,6 +92,10 @@ int oci_cmd_ps(int argc, char **argv)
 		printf("]\n");
 		free(pids);
 		return 0;
+	}
+	if (!in_path("ps")) {
+		free(pids);
+		return oci_fail("ps: no ps(1) in PATH (install procps), or use --format json");
 	}
 	if (optind + 1 >= argc)
 		strcat(cmd, " -ef");
@@ -113,8 +136,11 @@ int oci_cmd_ps(int argc, char **argv)
 		if (tok && pid_in(atoi(tok), pids, n))
 			fputs(line, stdout);
 	}
-	pclose(f);
+	int status = pclose(f);
 	free(pids);
+	if (pidcol < 0) /* not even a header: ps(1) is missing or refused its options */
+		return oci_fail("ps: %s printed nothing (exit status %d; is procps installed?)",
+				cmd, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
 

@@ -137,14 +137,15 @@ class Runtime:
         self.ids = set()
 
     def __call__(self, *args, timeout=30, input=None, check=None, pass_fds=(), stdin=None,
-                 glob=()):
+                 glob=(), env=None):
         cmd = oci_binary() + ["--root", self.root, *glob, *map(str, args)]
         # Files, not pipes: a created container inherits stdout/stderr and keeps them open,
         # so a pipe would never see EOF.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = subprocess.run(cmd, stdout=out, stderr=err, timeout=timeout,
                                input=input.encode() if input is not None else None,
-                               pass_fds=pass_fds, stdin=stdin)
+                               pass_fds=pass_fds, stdin=stdin,
+                               env={**os.environ, **env} if env else None)
             out.seek(0)
             err.seek(0)
             r = subprocess.CompletedProcess(cmd, p.returncode,

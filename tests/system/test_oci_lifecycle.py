@@ -159,6 +159,10 @@ def test_ps_lists_container_processes(rt, bundle):
     assert json.loads(rt("ps", "--format", "json", "ps1", check=0).stdout) == [pid]
     r = rt("ps", "ps1", check=0)
     assert "PID" in r.stdout.splitlines()[0] and str(pid) in r.stdout
+    # the table comes from ps(1), as with runc: without it, one clear error, not empty output
+    r = rt("ps", "ps1", env={"PATH": str(bundle.dir)})
+    assert r.returncode == 1 and r.stdout == "", r
+    assert r.stderr.count("\n") == 1 and "install procps" in r.stderr, r.stderr
 
 
 def test_features_and_spec(rt, tmp_path):
