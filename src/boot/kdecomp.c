@@ -222,7 +222,8 @@ static size_t lz4_blocks(const uint8_t *in, size_t len, size_t olen, struct lz4_
 		pos += 4;
 		if (n == LZ4_LEGACY_MAGIC)
 			continue;
-		if (n == 0 || n > len - pos || nb == max || nb * LZ4_LEGACY_BLOCK >= olen)
+		if (n == 0 || n > len - pos || n > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) ||
+		    nb == max || nb * LZ4_LEGACY_BLOCK >= olen)
 			return 0;
 		b[nb].in = pos;
 		b[nb].n = n;
@@ -321,7 +322,8 @@ static int head_lz4(const uint8_t *in, size_t len, uint8_t *out, size_t n)
 {
 	uint32_t b = len >= 8 ? le32(in + 4) : 0;
 
-	if (b == 0 || b > len - 8 || n > LZ4_LEGACY_BLOCK)
+	if (b == 0 || b > len - 8 || b > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) ||
+	    n > LZ4_LEGACY_BLOCK)
 		return -EINVAL;
 	return LZ4_decompress_safe_partial((const char *)in + 8, (char *)out, (int)b, (int)n,
 					   (int)n) >= (int)n
