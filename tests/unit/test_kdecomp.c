@@ -345,6 +345,15 @@ static void test_lz4_blocks(void **state)
 			    -EINVAL);
 			assert_null(out);
 			assert_non_null(strstr(err, "lz4: "));
+			/* a size field that would be negative as an int: refused by the block scan,
+			 * the serial decoder and the head read alike */
+			memcpy(b.p + 4, &(uint32_t){0x90000000u}, 4);
+			assert_int_equal(
+			    kdecomp_payload(b.p, b.len, 64u << 20, &out, &olen, err, sizeof(err)),
+			    -EINVAL);
+			assert_non_null(strstr(err, "lz4: block of 2415919104 bytes"));
+			uint8_t head[64];
+			assert_int_equal(kdecomp_head(b.p, b.len, head, sizeof(head)), -EINVAL);
 		}
 		free(b.p);
 	}
